@@ -1,0 +1,37 @@
+//! # mp2 — the core library
+//!
+//! Reads the schedules a production office e-mails, and turns them into each
+//! crew member's day. Nothing here talks to the network or runs an async
+//! runtime; the daemon (`mp2-actors`) wires these steps into a supervised actor
+//! tree, and `mp2ctl` calls them directly for offline commands.
+//!
+//! ## Layout
+//! Modules follow the data, from bytes to a crew member's calendar:
+//!
+//! - [`model`]: what a schedule is (`ShootDay`, `Location`, `Contact`) and the
+//!   `parse --json` shape.
+//! - [`mail`]: a MIME message → its headers, PDFs and the filter's verdict.
+//! - [`pdf`]: PDF bytes → positioned glyphs → [`layout`] lines and cells (OCR
+//!   for scans).
+//! - [`layout`]: the text of a page in reading order, lines of cells.
+//! - [`callsheet`]: lines and cells → shooting days.
+//! - [`parse`]: the one entry point from a file to a `ParseResult`.
+//! - [`config`]: the TOML configuration, validated with file:line:key errors.
+//! - [`plan`]: the day-plan arithmetic (departure, wake-up) of CONTRACT §5.
+//! - [`ics`]: a crew member's shooting day as an iCalendar event.
+//! - [`store`]: the sled store: every pipeline stage, checkpoint and side effect.
+//! - [`control`]: the `mp2ctl` ⇄ `mp2d` socket protocol and its client.
+
+pub mod callsheet;
+pub mod config;
+pub mod control;
+pub mod duration;
+pub mod ics;
+pub mod layout;
+pub mod mail;
+pub mod model;
+pub mod parse;
+pub mod pdf;
+pub mod plan;
+pub mod store;
+pub mod fixtures;
