@@ -1,1 +1,2 @@
-//! placeholder
+//! # mp2-actors — the daemon
+pub mod mailbox;

@@ -36,3 +36,19 @@ pub fn read(bytes: &[u8], _filter: &Filter) -> Result<MailRead, MailError> {
     }
     Ok(MailRead { summary: EmailSummary::default(), pdfs: Vec::new() })
 }
+
+/// Whether an address (addr-spec, any case) is listed in the filter, by
+/// itself or by its domain (subdomains do not count). Used by the IMAP
+/// watcher to pick candidates from headers alone.
+pub fn sender_listed(address: &str, filter: &Filter) -> bool {
+    let a = address.trim().to_ascii_lowercase();
+    let domain = a.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    filter.senders.iter().any(|s| {
+        let s = s.trim().to_ascii_lowercase();
+        if s.contains('@') {
+            s == a
+        } else {
+            s == domain
+        }
+    })
+}
