@@ -1,1 +1,565 @@
-//! placeholder
+//! The sled store: the only module that touches the database.
+//!
+//! ## What is kept
+//! - `messages`: one [`MessageRecord`] per message seen (the `history`).
+//! - `raw`: the message bytes, so a crash or `reprocess` can start over.
+//! - `queue`: `STAGE \0 KEY` → (): work waiting for a stage. A stage commits its
+//!   output, the record's new stage and the hand-off to the next queue in one
+//!   transaction, so a crash leaves a message either before or after a step,
+//!   never half-way.
+//! - `days`: newest known version of each shooting day ([`DayRecord`]).
+//! - `plans`: `DATE \0 CREW` → [`PlanRecord`].
+//! - `effects`: idempotency keys of side effects done (calendar writes,
+//!   notifications), with their state.
+//! - `keys`: Message-ID + content hash, and origin → message key (dedupe).
+//! - `checkpoints`: mailbox checkpoints (IMAP UIDVALIDITY/UID).
+//!
+//! ## Durability rule
+//! sled flushes in the background every 500 ms, which is not enough before a
+//! side effect the world sees. So: every function here that precedes an
+//! outside effect (accepting a message before the mailbox is marked, recording
+//! an intent before a calendar write or a notification, a checkpoint) calls
+//! [`Store::flush`] before it returns. A crash can then repeat an internal
+//! step, never an outside one without its record.
+//!
+//! ## A corrupt store
+//! [`Store::open`] turns a store sled cannot open into a quarantined copy
+//! (`store.corrupt-TIMESTAMP`) and starts a fresh one, so the daemon comes up
+//! and rebuilds from the mailbox instead of crash-looping.
+
+use crate::model::ShootDay;
+use crate::plan::CrewPlan;
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::path::{Path, PathBuf};
+
+/// The pipeline stages a message goes through, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Seen,
+    Parsed,
+    Planned,
+    Synced,
+    Notified,
+    Failed,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Seen => "seen",
+            Stage::Parsed => "parsed",
+            Stage::Planned => "planned",
+            Stage::Synced => "synced",
+            Stage::Notified => "notified",
+            Stage::Failed => "failed",
+        }
+    }
+
+    /// The stage after this one succeeds (`None` when done).
+    pub fn next(self) -> Option<Stage> {
+        match self {
+            Stage::Seen => Some(Stage::Parsed),
+            Stage::Parsed => Some(Stage::Planned),
+            Stage::Planned => Some(Stage::Synced),
+            Stage::Synced => Some(Stage::Notified),
+            Stage::Notified | Stage::Failed => None,
+        }
+    }
+
+    pub const PENDING: [Stage; 4] = [Stage::Seen, Stage::Parsed, Stage::Planned, Stage::Synced];
+}
+
+/// A message as `history` shows it (CONTRACT §4b, plus the keys we need).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MessageRecord {
+    /// Our key: a hash of Message-ID and content.
+    pub key: String,
+    pub message_id: String,
+    pub origin: String,
+    pub from: String,
+    pub subject: String,
+    /// When the daemon took it in (ISO 8601).
+    pub received: String,
+    pub matched: bool,
+    /// `accepted`, `rejected`, `spoofed`, `error`, `pending`.
+    pub verdict: String,
+    pub reason: String,
+    pub stage: Stage,
+    pub errors: Vec<String>,
+    /// Dates of the shooting days this message stated.
+    #[serde(default)]
+    pub days: Vec<String>,
+}
+
+/// The newest version of one shooting day.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DayRecord {
+    pub date: String,
+    pub revision: Option<u32>,
+    /// The message that stated this version.
+    pub message_id: String,
+    pub schedule: ShootDay,
+    /// Bumped whenever the content changes; side effects are keyed by it.
+    pub version: u64,
+    /// The version before this one, for change diffs.
+    #[serde(default)]
+    pub previous: Option<ShootDay>,
+    #[serde(default)]
+    pub weather: Option<serde_json::Value>,
+    /// A cancelled day: calendar events are removed.
+    #[serde(default)]
+    pub cancelled: bool,
+}
+
+/// One crew member's plan for one day, at the day version it was made for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlanRecord {
+    pub date: String,
+    pub crew: String,
+    pub day_version: u64,
+    pub plan: CrewPlan,
+}
+
+/// A side effect's state, keyed by its idempotency key.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// About to be done; if found after a crash, the outcome is unknown.
+    Intent,
+    Done,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("stored record is unreadable: {0}")]
+    Decode(#[from] serde_json::Error),
+    #[error("store transaction failed: {0}")]
+    Transaction(String),
+    #[error("the store {0} is locked by another process ({1}); is another mp2d running on this state_dir?")]
+    Locked(PathBuf, std::io::Error),
+    #[error("cannot prepare the state directory {0}: {1}")]
+    Dir(PathBuf, std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The one handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    messages: sled::Tree,
+    raw: sled::Tree,
+    queue: sled::Tree,
+    days: sled::Tree,
+    plans: sled::Tree,
+    effects: sled::Tree,
+    keys: sled::Tree,
+    checkpoints: sled::Tree,
+    /// Set when open() had to quarantine a corrupt store.
+    pub quarantined: Option<PathBuf>,
+}
+
+/// What `open` found.
+impl Store {
+    /// Opens `STATE_DIR/store`, quarantining it if sled cannot read it.
+    pub fn open(state_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(state_dir).map_err(|e| StoreError::Dir(state_dir.to_path_buf(), e))?;
+        let path = state_dir.join("store");
+        let mut attempt = 0;
+        loop {
+            match Self::open_at(&path) {
+                Ok(s) => return Ok(s),
+                // Locked by a process still letting go of it (or another
+                // daemon): never a reason to throw the store away.
+                Err(StoreError::Sled(sled::Error::Io(e))) if is_lock(&e) && attempt < 20 => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "Store busy; retrying");
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(StoreError::Sled(sled::Error::Io(e))) if is_lock(&e) => {
+                    return Err(StoreError::Locked(path.clone(), e))
+                }
+                Err(first) => {
+                    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+                    let q = state_dir.join(format!("store.corrupt-{stamp}"));
+                    tracing::error!(error = %first, quarantine = %q.display(), "Store cannot be opened; quarantining it and starting a fresh one (the mailbox will be rescanned)");
+                    std::fs::rename(&path, &q).map_err(|e| StoreError::Dir(path.clone(), e))?;
+                    let mut s = Self::open_at(&path)?;
+                    s.quarantined = Some(q);
+                    return Ok(s);
+                }
+            }
+        }
+    }
+
+    fn open_at(path: &Path) -> Result<Store> {
+        // sled can panic on some damaged files rather than return an error.
+        let db = std::panic::catch_unwind(|| sled::Config::new().path(path).open())
+            .map_err(|_| StoreError::Transaction("sled panicked while opening the store".into()))??;
+        let t = |n: &str| db.open_tree(n);
+        Ok(Store {
+            messages: t("messages")?,
+            raw: t("raw")?,
+            queue: t("queue")?,
+            days: t("days")?,
+            plans: t("plans")?,
+            effects: t("effects")?,
+            keys: t("keys")?,
+            checkpoints: t("checkpoints")?,
+            db,
+            quarantined: None,
+        })
+    }
+
+    /// Forces everything written so far to disk (see the durability rule).
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Takes a new message in at the `seen` stage, unless the same message
+    /// (Message-ID + content hash) or origin is known. Flushed on return, so
+    /// the mailbox may be marked afterwards. Returns `None` for a duplicate.
+    pub fn accept_message(&self, rec: MessageRecord, content_hash: &str, raw: &[u8]) -> Result<Option<MessageRecord>> {
+        let dedupe = format!("id\0{}\0{}", rec.message_id, content_hash);
+        let origin = format!("origin\0{}", rec.origin);
+        let rec_json = serde_json::to_vec(&rec)?;
+        let qkey = queue_key(Stage::Seen, &rec.key);
+        let res = (&self.keys, &self.messages, &self.raw, &self.queue).transaction(|(keys, messages, rawt, queue)| {
+            if keys.get(dedupe.as_bytes())?.is_some() || messages.get(rec.key.as_bytes())?.is_some() {
+                if !rec.origin.is_empty() {
+                    keys.insert(origin.as_bytes(), rec.key.as_bytes())?;
+                }
+                return Ok(false);
+            }
+            keys.insert(dedupe.as_bytes(), rec.key.as_bytes())?;
+            if !rec.origin.is_empty() {
+                keys.insert(origin.as_bytes(), rec.key.as_bytes())?;
+            }
+            messages.insert(rec.key.as_bytes(), rec_json.as_slice())?;
+            rawt.insert(rec.key.as_bytes(), raw)?;
+            queue.insert(qkey.as_bytes(), &[])?;
+            Ok::<bool, ConflictableTransactionError<()>>(true)
+        });
+        let fresh = tx(res)?;
+        self.flush()?;
+        Ok(fresh.then_some(rec))
+    }
+
+    /// Whether a message from this origin was taken in.
+    pub fn knows_origin(&self, origin: &str) -> Result<bool> {
+        Ok(self.keys.get(format!("origin\0{origin}").as_bytes())?.is_some())
+    }
+
+    pub fn message(&self, key: &str) -> Result<Option<MessageRecord>> {
+        self.messages.get(key.as_bytes())?.map(|v| serde_json::from_slice(&v).map_err(Into::into)).transpose()
+    }
+
+    /// Looks a message up by our key or its Message-ID (with or without `<>`).
+    pub fn find_message(&self, id: &str) -> Result<Option<MessageRecord>> {
+        if let Some(m) = self.message(id)? {
+            return Ok(Some(m));
+        }
+        let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
+        Ok(self.history()?.into_iter().find(|m| m.message_id.trim_start_matches('<').trim_end_matches('>') == bare))
+    }
+
+    pub fn raw(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.raw.get(key.as_bytes())?.map(|v| v.to_vec()))
+    }
+
+    /// Keys of messages waiting for `stage`, oldest first.
+    pub fn pending(&self, stage: Stage, limit: usize) -> Result<Vec<String>> {
+        let prefix = format!("{}\0", stage.as_str());
+        let mut out = Vec::new();
+        for kv in self.queue.scan_prefix(prefix.as_bytes()).take(limit) {
+            let (k, _) = kv?;
+            out.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
+        }
+        Ok(out)
+    }
+
+    pub fn pending_count(&self, stage: Stage) -> usize {
+        self.queue.scan_prefix(format!("{}\0", stage.as_str()).as_bytes()).count()
+    }
+
+    /// Commits a stage: updates the record, moves the queue entry from
+    /// `rec.stage`'s queue to the next one (none when finished or failed), in
+    /// one transaction. `rec.stage` must be the stage just completed.
+    pub fn advance(&self, from: Stage, rec: &MessageRecord) -> Result<()> {
+        let json = serde_json::to_vec(rec)?;
+        let old_q = queue_key(from, &rec.key);
+        let new_q = match rec.stage {
+            Stage::Failed | Stage::Notified => None,
+            s => Some(queue_key(s, &rec.key)),
+        };
+        let res = (&self.messages, &self.queue).transaction(|(messages, queue)| {
+            messages.insert(rec.key.as_bytes(), json.as_slice())?;
+            queue.remove(old_q.as_bytes())?;
+            if let Some(q) = &new_q {
+                queue.insert(q.as_bytes(), &[])?;
+            }
+            Ok::<(), ConflictableTransactionError<()>>(())
+        });
+        tx(res)
+    }
+
+    /// Puts a message back at `seen` (for `reprocess`).
+    pub fn requeue(&self, key: &str) -> Result<bool> {
+        let Some(mut rec) = self.message(key)? else { return Ok(false) };
+        for s in Stage::PENDING {
+            self.queue.remove(queue_key(s, key).as_bytes())?;
+        }
+        rec.stage = Stage::Seen;
+        rec.errors.clear();
+        self.messages.insert(key.as_bytes(), serde_json::to_vec(&rec)?)?;
+        self.queue.insert(queue_key(Stage::Seen, key).as_bytes(), &[])?;
+        self.flush()?;
+        Ok(true)
+    }
+
+    /// Every message, newest first.
+    pub fn history(&self) -> Result<Vec<MessageRecord>> {
+        let mut all: Vec<MessageRecord> = self
+            .messages
+            .iter()
+            .values()
+            .map(|v| v.map_err(StoreError::from).and_then(|v| serde_json::from_slice(&v).map_err(Into::into)))
+            .collect::<Result<_>>()?;
+        all.sort_by(|a, b| b.received.cmp(&a.received).then(b.key.cmp(&a.key)));
+        Ok(all)
+    }
+
+    /// Records a day version stated by a message. Returns the stored record
+    /// and whether it changed what is known (a new day, or new content at the
+    /// same or a higher revision). An older revision arriving late is ignored.
+    pub fn put_day(&self, day: &ShootDay, message_id: &str) -> Result<(DayRecord, bool)> {
+        let key = day.date.as_bytes();
+        let old: Option<DayRecord> = self.days.get(key)?.map(|v| serde_json::from_slice(&v)).transpose()?;
+        let rec = match old {
+            Some(old) if old.revision.unwrap_or(0) > day.revision.unwrap_or(0) => return Ok((old, false)),
+            Some(old) if same_content(&old.schedule, day) => return Ok((old, false)),
+            Some(old) => DayRecord {
+                date: day.date.clone(),
+                revision: day.revision,
+                message_id: message_id.to_string(),
+                schedule: day.clone(),
+                version: old.version + 1,
+                previous: Some(old.schedule),
+                weather: old.weather,
+                cancelled: false,
+            },
+            None => DayRecord {
+                date: day.date.clone(),
+                revision: day.revision,
+                message_id: message_id.to_string(),
+                schedule: day.clone(),
+                version: 1,
+                previous: None,
+                weather: None,
+                cancelled: false,
+            },
+        };
+        self.days.insert(key, serde_json::to_vec(&rec)?)?;
+        Ok((rec, true))
+    }
+
+    pub fn day(&self, date: &str) -> Result<Option<DayRecord>> {
+        self.days.get(date.as_bytes())?.map(|v| serde_json::from_slice(&v).map_err(Into::into)).transpose()
+    }
+
+    pub fn update_day(&self, rec: &DayRecord) -> Result<()> {
+        self.days.insert(rec.date.as_bytes(), serde_json::to_vec(rec)?)?;
+        Ok(())
+    }
+
+    /// Every known day, by date.
+    pub fn days(&self) -> Result<Vec<DayRecord>> {
+        self.days
+            .iter()
+            .values()
+            .map(|v| v.map_err(StoreError::from).and_then(|v| serde_json::from_slice(&v).map_err(Into::into)))
+            .collect()
+    }
+
+    pub fn put_plan(&self, rec: &PlanRecord) -> Result<()> {
+        self.plans.insert(plan_key(&rec.date, &rec.crew), serde_json::to_vec(rec)?)?;
+        Ok(())
+    }
+
+    pub fn plan(&self, date: &str, crew: &str) -> Result<Option<PlanRecord>> {
+        self.plans.get(plan_key(date, crew))?.map(|v| serde_json::from_slice(&v).map_err(Into::into)).transpose()
+    }
+
+    /// Plans of one day, by crew id.
+    pub fn plans_of(&self, date: &str) -> Result<Vec<PlanRecord>> {
+        self.plans
+            .scan_prefix(format!("{date}\0").as_bytes())
+            .values()
+            .map(|v| v.map_err(StoreError::from).and_then(|v| serde_json::from_slice(&v).map_err(Into::into)))
+            .collect()
+    }
+
+    /// The state of a side effect.
+    pub fn effect(&self, key: &str) -> Result<Option<Effect>> {
+        self.effects.get(key.as_bytes())?.map(|v| serde_json::from_slice(&v).map_err(Into::into)).transpose()
+    }
+
+    /// Records that a side effect is about to happen; flushed before return,
+    /// so a crash during the effect is known afterwards.
+    pub fn effect_intent(&self, key: &str) -> Result<()> {
+        self.effects.insert(key.as_bytes(), serde_json::to_vec(&Effect::Intent)?)?;
+        self.flush()
+    }
+
+    /// Records that a side effect happened; flushed before return.
+    pub fn effect_done(&self, key: &str) -> Result<()> {
+        self.effects.insert(key.as_bytes(), serde_json::to_vec(&Effect::Done)?)?;
+        self.flush()
+    }
+
+    pub fn checkpoint(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.checkpoints.get(key.as_bytes())?.map(|v| v.to_vec()))
+    }
+
+    /// Stores a checkpoint; flushed before return.
+    pub fn set_checkpoint(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.checkpoints.insert(key.as_bytes(), value)?;
+        self.flush()
+    }
+
+    /// Counts for `status`: (seen, matched, done, failed, in_flight).
+    pub fn counts(&self) -> Result<Counts> {
+        let mut c = Counts::default();
+        for m in self.history()? {
+            c.seen += 1;
+            if m.matched {
+                c.matched += 1;
+            }
+            match m.stage {
+                Stage::Failed => c.failed += 1,
+                Stage::Notified => c.done += 1,
+                Stage::Seen if !m.matched && m.verdict != "pending" => c.done += 1,
+                _ => c.in_flight += 1,
+            }
+        }
+        c.schedules = self.days.len();
+        Ok(c)
+    }
+}
+
+/// Message counts for `status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    pub seen: u64,
+    pub matched: u64,
+    pub done: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+    #[serde(skip)]
+    pub schedules: usize,
+}
+
+/// sled reports another holder of its file lock as `WouldBlock`.
+fn is_lock(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock
+}
+
+fn queue_key(stage: Stage, key: &str) -> String {
+    format!("{}\0{}", stage.as_str(), key)
+}
+
+fn plan_key(date: &str, crew: &str) -> Vec<u8> {
+    format!("{date}\0{crew}").into_bytes()
+}
+
+/// Two versions of a day say the same thing (the parser's own confidence
+/// and warnings do not make a change worth telling the crew about).
+fn same_content(a: &ShootDay, b: &ShootDay) -> bool {
+    let strip = |d: &ShootDay| ShootDay { confidence: 0.0, warnings: vec![], ..d.clone() };
+    strip(a) == strip(b)
+}
+
+fn tx<T>(r: std::result::Result<T, TransactionError<()>>) -> Result<T> {
+    r.map_err(|e| match e {
+        TransactionError::Storage(s) => StoreError::Sled(s),
+        TransactionError::Abort(()) => StoreError::Transaction("aborted".into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(key: &str, mid: &str) -> MessageRecord {
+        MessageRecord {
+            key: key.into(),
+            message_id: mid.into(),
+            origin: format!("maildir:{key}"),
+            from: "a@b".into(),
+            subject: "s".into(),
+            received: "2024-01-01T00:00:00Z".into(),
+            matched: true,
+            verdict: "pending".into(),
+            reason: String::new(),
+            stage: Stage::Seen,
+            errors: vec![],
+            days: vec![],
+        }
+    }
+
+    #[test]
+    fn accept_dedupes_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open(dir.path()).unwrap();
+            assert!(s.accept_message(rec("k1", "<a@x>"), "h1", b"raw").unwrap().is_some());
+            assert!(s.accept_message(rec("k1", "<a@x>"), "h1", b"raw").unwrap().is_none());
+            assert!(s.knows_origin("maildir:k1").unwrap());
+            assert_eq!(s.pending(Stage::Seen, 10).unwrap(), vec!["k1".to_string()]);
+        }
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.pending(Stage::Seen, 10).unwrap(), vec!["k1".to_string()]);
+        let mut r = s.message("k1").unwrap().unwrap();
+        r.stage = Stage::Parsed;
+        s.advance(Stage::Seen, &r).unwrap();
+        assert!(s.pending(Stage::Seen, 10).unwrap().is_empty());
+        assert_eq!(s.pending(Stage::Parsed, 10).unwrap().len(), 1);
+        assert!(s.requeue("k1").unwrap());
+        assert_eq!(s.pending(Stage::Seen, 10).unwrap().len(), 1);
+        assert_eq!(s.pending(Stage::Parsed, 10).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn day_versions_follow_revisions() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let mut d = ShootDay { date: "2024-03-15".into(), call_time: Some("07:00".into()), ..Default::default() };
+        let (r, changed) = s.put_day(&d, "<1>").unwrap();
+        assert!(changed && r.version == 1);
+        assert!(!s.put_day(&d, "<1>").unwrap().1, "same content is no change");
+        d.revision = Some(2);
+        d.call_time = Some("08:00".into());
+        let (r, changed) = s.put_day(&d, "<2>").unwrap();
+        assert!(changed && r.version == 2 && r.previous.is_some());
+        let mut old = d.clone();
+        old.revision = None;
+        assert!(!s.put_day(&old, "<0>").unwrap().1, "an older revision arriving late is ignored");
+    }
+
+    #[test]
+    fn corrupt_store_is_quarantined() {
+        let dir = tempfile::tempdir().unwrap();
+        let store_dir = dir.path().join("store");
+        std::fs::create_dir_all(&store_dir).unwrap();
+        std::fs::write(store_dir.join("conf"), b"garbage\x00\xff").unwrap();
+        std::fs::write(store_dir.join("db"), vec![0xAB; 4096]).unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        assert!(s.quarantined.is_some());
+        assert!(s.accept_message(rec("k", "<m>"), "h", b"x").unwrap().is_some());
+    }
+}

@@ -1,1 +1,283 @@
-fn main() {}
+//! `mp2ctl`: the control CLI of mp2.
+//!
+//! Data goes to stdout (human by default, `--json` on request), errors to
+//! stderr. `parse` and `check-config` work offline; everything else talks to a
+//! running `mp2d` over its Unix socket. Exit status: 0 ok, 1 a failure (a file
+//! that could not be read, a refused command, no daemon), 2 bad usage or an
+//! invalid configuration.
+
+use clap::{Parser, Subcommand};
+use mp2::config::Config;
+use mp2::control::{self, Command, HistoryEntry, ScheduleEntry, StatusReport};
+use mp2::parse::{parse_path, ParseOptions};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Control and inspect the mp2 schedule daemon.
+#[derive(Parser)]
+#[command(name = "mp2ctl", version, about, long_about = None)]
+struct Cli {
+    /// The daemon's control socket (default: the config's daemon.socket).
+    #[arg(long, global = true, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// The daemon's configuration file (default: /etc/mp2/mp2.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Show the daemon's health: actors, integrations, message counts.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List known shooting days (newest version) with each crew member's plan.
+    Schedules {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List handled messages, newest first: verdict, stage, errors.
+    History {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a message through the pipeline again (by Message-ID).
+    Reprocess {
+        #[arg(value_name = "MESSAGE-ID")]
+        message_id: String,
+    },
+    /// Fault injection for tests (refused unless daemon.fault_injection = true).
+    Fault {
+        #[command(subcommand)]
+        what: Fault,
+    },
+    /// Parse PDFs and e-mails offline and print what they say (no daemon needed).
+    /// With --config, that file's [filter] decides which e-mails match.
+    Parse {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// One JSON document per file, one per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a configuration file (no daemon needed).
+    CheckConfig {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum Fault {
+    /// Make an actor panic, to watch the supervisor restart it.
+    Panic {
+        #[arg(value_name = "ACTOR")]
+        actor: String,
+    },
+}
+
+const DEFAULT_CONFIG: &str = "/etc/mp2/mp2.toml";
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mp2ctl: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Cmd::Parse { files, json } => return parse(&cli, files, *json),
+        Cmd::CheckConfig { file } => {
+            return Ok(match Config::load(file) {
+                Ok(_) => {
+                    println!("{}: ok", file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::from(2)
+                }
+            })
+        }
+        _ => {}
+    }
+    let socket = socket_path(&cli)?;
+    match cli.command {
+        Cmd::Status { json } => {
+            let data = control::call(&socket, Command::Status)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&data)?);
+            } else {
+                print_status(&serde_json::from_value(data)?);
+            }
+        }
+        Cmd::Schedules { json } => {
+            let data = control::call(&socket, Command::Schedules)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&data)?);
+            } else {
+                print_schedules(&serde_json::from_value::<Vec<ScheduleEntry>>(data)?);
+            }
+        }
+        Cmd::History { json } => {
+            let data = control::call(&socket, Command::History)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&data)?);
+            } else {
+                print_history(&serde_json::from_value::<Vec<HistoryEntry>>(data)?);
+            }
+        }
+        Cmd::Reprocess { message_id } => {
+            let data = control::call(&socket, Command::Reprocess { message_id })?;
+            println!("{}", data.as_str().unwrap_or("requeued"));
+        }
+        Cmd::Fault { what: Fault::Panic { actor } } => {
+            let data = control::call(&socket, Command::FaultPanic { actor })?;
+            println!("{}", data.as_str().unwrap_or("done"));
+        }
+        Cmd::Parse { .. } | Cmd::CheckConfig { .. } => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--socket`, else the config's `daemon.socket`.
+fn socket_path(cli: &Cli) -> anyhow::Result<PathBuf> {
+    if let Some(s) = &cli.socket {
+        return Ok(s.clone());
+    }
+    let path = cli.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    let cfg = Config::load(&path).map_err(|e| anyhow::anyhow!("{e}\n(pass --socket PATH or --config FILE)"))?;
+    Ok(cfg.daemon.socket)
+}
+
+fn parse(cli: &Cli, files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+    let mut opts = ParseOptions::default();
+    if let Some(c) = &cli.config {
+        let cfg = Config::load(c).map_err(|e| anyhow::anyhow!("{e}"))?;
+        opts.filter = cfg.filter.clone();
+        opts.production = cfg.production.name.clone();
+        opts.pdf.ocr = cfg.parser.ocr;
+    }
+    let mut failed = false;
+    for f in files {
+        let r = parse_path(f, &opts);
+        failed |= !r.errors.is_empty();
+        if json {
+            println!("{}", serde_json::to_string(&r)?);
+        } else {
+            print_parse(f, &r);
+        }
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn print_parse(path: &Path, r: &mp2::model::ParseResult) {
+    println!("{}", path.display());
+    if let Some(e) = &r.email {
+        println!("  from {} — {:?}", e.from.as_deref().unwrap_or("?"), e.subject.as_deref().unwrap_or(""));
+        println!("  {}", e.reason);
+    }
+    for d in &r.schedules {
+        let rev = d.revision.map(|r| format!(" (wersja {r})")).unwrap_or_default();
+        println!(
+            "  {}{}: call {} wrap {} — {}",
+            d.date,
+            rev,
+            d.call_time.as_deref().unwrap_or("?"),
+            d.wrap_time.as_deref().unwrap_or("?"),
+            d.locations.first().and_then(|l| l.address.as_deref()).unwrap_or("no location")
+        );
+        for w in &d.warnings {
+            println!("    ! {w}");
+        }
+    }
+    for e in &r.errors {
+        println!("  error: {e}");
+    }
+}
+
+fn print_status(s: &StatusReport) {
+    println!("mp2d {} — up {}s, {} shooting days", s.state, s.uptime_s, s.schedules);
+    let m = &s.messages;
+    println!(
+        "messages: {} seen, {} matched, {} done, {} failed, {} in flight",
+        m.seen, m.matched, m.done, m.failed, m.in_flight
+    );
+    if let Some(b) = &s.backfill {
+        println!("backfill: {}/{}", b.done, b.total);
+    }
+    println!("{:<18} {:<10} {}", "ACTOR", "STATUS", "RESTARTS");
+    for a in &s.actors {
+        println!("{:<18} {:<10} {}", a.name, a.status, a.restarts);
+    }
+    println!("{:<10} {:<10} {:>6} {:>8} {:>8} {:>8}", "INTEGR.", "BREAKER", "CALLS", "FAILED", "REJECTED", "LIMITED");
+    for i in &s.integrations {
+        println!(
+            "{:<10} {:<10} {:>6} {:>8} {:>8} {:>8}",
+            i.name, i.breaker, i.calls, i.failures, i.rejected, i.rate_limited
+        );
+    }
+    for p in &s.problems {
+        println!("! {p}");
+    }
+}
+
+fn hhmm(iso: &str) -> &str {
+    iso.get(11..16).unwrap_or(iso)
+}
+
+fn print_schedules(days: &[ScheduleEntry]) {
+    if days.is_empty() {
+        println!("no shooting days known yet");
+    }
+    for d in days {
+        let s = &d.schedule;
+        let rev = d.revision.map(|r| format!(", wersja {r}")).unwrap_or_default();
+        let loc = s.locations.first();
+        println!(
+            "{} (dzień {}{}) call {} — {}",
+            d.date,
+            s.shoot_day.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+            rev,
+            s.call_time.as_deref().unwrap_or("?"),
+            loc.and_then(|l| l.name.as_deref().or(l.address.as_deref())).unwrap_or("?")
+        );
+        for p in &d.plans {
+            println!(
+                "  {:<10} wake {}  leave {}  call {}{}",
+                p.crew,
+                hhmm(&p.wake_up),
+                hhmm(&p.departure),
+                hhmm(&p.call),
+                if p.warnings.is_empty() { String::new() } else { format!("  ! {}", p.warnings.join("; ")) }
+            );
+        }
+    }
+}
+
+fn print_history(h: &[HistoryEntry]) {
+    for m in h {
+        println!("{}  {:<9} {:<9} {}  {}", m.received, m.verdict, m.stage.as_str(), m.message_id, m.subject);
+        if !m.reason.is_empty() {
+            println!("    {}", m.reason);
+        }
+        for e in &m.errors {
+            println!("    error: {e}");
+        }
+    }
+}
