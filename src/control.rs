@@ -146,6 +146,45 @@ pub enum ClientError {
     Refused(String),
 }
 
+fn hhmm(iso: &str) -> &str {
+    iso.get(11..16).unwrap_or(iso)
+}
+
+/// The human listing of `mp2ctl schedules` (also printed by `mp2d --demo`).
+pub fn render_schedules(days: &[ScheduleEntry]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    if days.is_empty() {
+        out.push_str("no shooting days known yet\n");
+    }
+    for d in days {
+        let s = &d.schedule;
+        let rev = d.revision.map(|r| format!(", wersja {r}")).unwrap_or_default();
+        let loc = s.locations.first();
+        let _ = writeln!(
+            out,
+            "{} (dzień {}{}) call {} — {}",
+            d.date,
+            s.shoot_day.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+            rev,
+            s.call_time.as_deref().unwrap_or("?"),
+            loc.and_then(|l| l.name.as_deref().or(l.address.as_deref())).unwrap_or("?")
+        );
+        for p in &d.plans {
+            let _ = writeln!(
+                out,
+                "  {:<10} wake {}  leave {}  call {}{}",
+                p.crew,
+                hhmm(&p.wake_up),
+                hhmm(&p.departure),
+                hhmm(&p.call),
+                if p.warnings.is_empty() { String::new() } else { format!("  ! {}", p.warnings.join("; ")) }
+            );
+        }
+    }
+    out
+}
+
 /// Sends one command and returns its data.
 pub fn call(socket: &Path, command: Command) -> Result<serde_json::Value, ClientError> {
     let mut s = UnixStream::connect(socket)

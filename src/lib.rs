@@ -20,6 +20,7 @@
 //! - [`plan`]: the day-plan arithmetic (departure, wake-up) of CONTRACT §5.
 //! - [`ics`]: a crew member's shooting day as an iCalendar event.
 //! - [`store`]: the sled store: every pipeline stage, checkpoint and side effect.
+//! - [`summary`]: the text of a crew member's notification, and change diffs.
 //! - [`control`]: the `mp2ctl` ⇄ `mp2d` socket protocol and its client.
 
 pub mod callsheet;
@@ -34,4 +35,5 @@ pub mod parse;
 pub mod pdf;
 pub mod plan;
 pub mod store;
+pub mod summary;
 pub mod fixtures;

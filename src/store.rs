@@ -222,9 +222,9 @@ impl Store {
     }
 
     /// Takes a new message in at the `seen` stage, unless the same message
-    /// (Message-ID + content hash) or origin is known. Flushed on return, so
-    /// the mailbox may be marked afterwards. Returns `None` for a duplicate.
-    pub fn accept_message(&self, rec: MessageRecord, content_hash: &str, raw: &[u8]) -> Result<Option<MessageRecord>> {
+    /// (Message-ID + content hash) is known. Flushed on return, so the
+    /// mailbox may be marked afterwards. Returns `None` for a duplicate.
+    pub fn accept_message(&self, rec: MessageRecord, content_hash: &str, raw: &[u8], enqueue: bool) -> Result<Option<MessageRecord>> {
         let dedupe = format!("id\0{}\0{}", rec.message_id, content_hash);
         let origin = format!("origin\0{}", rec.origin);
         let rec_json = serde_json::to_vec(&rec)?;
@@ -242,7 +242,9 @@ impl Store {
             }
             messages.insert(rec.key.as_bytes(), rec_json.as_slice())?;
             rawt.insert(rec.key.as_bytes(), raw)?;
-            queue.insert(qkey.as_bytes(), &[])?;
+            if enqueue {
+                queue.insert(qkey.as_bytes(), &[])?;
+            }
             Ok::<bool, ConflictableTransactionError<()>>(true)
         });
         let fresh = tx(res)?;
@@ -303,6 +305,19 @@ impl Store {
             if let Some(q) = &new_q {
                 queue.insert(q.as_bytes(), &[])?;
             }
+            Ok::<(), ConflictableTransactionError<()>>(())
+        });
+        tx(res)
+    }
+
+    /// Updates the record and takes it off `from`'s queue without queueing
+    /// it anywhere (a message that needs nothing more).
+    pub fn settle(&self, from: Stage, rec: &MessageRecord) -> Result<()> {
+        let json = serde_json::to_vec(rec)?;
+        let old_q = queue_key(from, &rec.key);
+        let res = (&self.messages, &self.queue).transaction(|(messages, queue)| {
+            messages.insert(rec.key.as_bytes(), json.as_slice())?;
+            queue.remove(old_q.as_bytes())?;
             Ok::<(), ConflictableTransactionError<()>>(())
         });
         tx(res)
@@ -517,8 +532,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = Store::open(dir.path()).unwrap();
-            assert!(s.accept_message(rec("k1", "<a@x>"), "h1", b"raw").unwrap().is_some());
-            assert!(s.accept_message(rec("k1", "<a@x>"), "h1", b"raw").unwrap().is_none());
+            assert!(s.accept_message(rec("k1", "<a@x>"), "h1", b"raw", true).unwrap().is_some());
+            assert!(s.accept_message(rec("k1", "<a@x>"), "h1", b"raw", true).unwrap().is_none());
             assert!(s.knows_origin("maildir:k1").unwrap());
             assert_eq!(s.pending(Stage::Seen, 10).unwrap(), vec!["k1".to_string()]);
         }
@@ -560,6 +575,6 @@ mod tests {
         std::fs::write(store_dir.join("db"), vec![0xAB; 4096]).unwrap();
         let s = Store::open(dir.path()).unwrap();
         assert!(s.quarantined.is_some());
-        assert!(s.accept_message(rec("k", "<m>"), "h", b"x").unwrap().is_some());
+        assert!(s.accept_message(rec("k", "<m>"), "h", b"x", true).unwrap().is_some());
     }
 }

@@ -1,2 +1,40 @@
 //! # mp2-actors — the daemon
+//!
+//! A supervised [ractor] tree around the `mp2` core. Every pipeline step is
+//! committed to the sled store before the next is poked, so a crash, a kill
+//! or a power cut loses nothing and a restart resumes where it stopped.
+//!
+//! ## Layout
+//! - [`daemon`]: start-up and the SIGTERM path.
+//! - [`supervisor`]: the root supervisor and its restart policy (one value).
+//! - [`ctx`]: what every actor shares; the health board behind `status`.
+//! - [`guard`]: per integration, a rate-limiter actor and a circuit-breaker
+//!   actor that every outside call goes through.
+//! - [`pipeline`]: the stage-actor contract (poke, process, commit, poke).
+//! - [`mailbox_watcher`], [`mailbox`]: where mail comes from (Maildir, IMAP);
+//!   [`intake`]: where it enters the store, filtered and deduped.
+//! - [`parser_pool`], [`route_planner`], [`calendar_syncer`], [`notifier`]:
+//!   the stages `seen → parsed → planned → synced → notified`.
+//! - [`weather_poller`]: forecasts of upcoming days.
+//! - [`control_server`]: the Unix socket `mp2ctl` talks to.
+//! - [`retry`]: backoff delays (the one user of the `backoff` crate).
+//! - [`logging`], [`sdnotify`]: journal/stderr logs, systemd readiness.
+
+pub mod calendar_syncer;
+pub mod control_server;
+pub mod ctx;
+pub mod daemon;
+pub mod guard;
+pub mod imap_source;
+pub mod intake;
+pub mod logging;
 pub mod mailbox;
+pub mod mailbox_watcher;
+pub mod notifier;
+pub mod parser_pool;
+pub mod pipeline;
+pub mod retry;
+pub mod route_planner;
+pub mod sdnotify;
+pub mod supervisor;
+pub mod weather_poller;

@@ -237,37 +237,8 @@ fn print_status(s: &StatusReport) {
     }
 }
 
-fn hhmm(iso: &str) -> &str {
-    iso.get(11..16).unwrap_or(iso)
-}
-
 fn print_schedules(days: &[ScheduleEntry]) {
-    if days.is_empty() {
-        println!("no shooting days known yet");
-    }
-    for d in days {
-        let s = &d.schedule;
-        let rev = d.revision.map(|r| format!(", wersja {r}")).unwrap_or_default();
-        let loc = s.locations.first();
-        println!(
-            "{} (dzień {}{}) call {} — {}",
-            d.date,
-            s.shoot_day.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
-            rev,
-            s.call_time.as_deref().unwrap_or("?"),
-            loc.and_then(|l| l.name.as_deref().or(l.address.as_deref())).unwrap_or("?")
-        );
-        for p in &d.plans {
-            println!(
-                "  {:<10} wake {}  leave {}  call {}{}",
-                p.crew,
-                hhmm(&p.wake_up),
-                hhmm(&p.departure),
-                hhmm(&p.call),
-                if p.warnings.is_empty() { String::new() } else { format!("  ! {}", p.warnings.join("; ")) }
-            );
-        }
-    }
+    print!("{}", control::render_schedules(days));
 }
 
 fn print_history(h: &[HistoryEntry]) {

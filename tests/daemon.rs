@@ -1,0 +1,278 @@
+//! The daemon end to end: a real `mp2d` process on a Maildir inbox of
+//! generated schedule e-mails, driven and observed through its control socket.
+
+mod support;
+
+use mp2::control::{Command, HistoryEntry, ScheduleEntry};
+use mp2::fixtures::demo::demo_mails;
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+use support::Daemon;
+
+const WORKERS: [&str; 6] = ["mailbox_watcher", "parser_pool", "route_planner", "calendar_syncer", "weather_poller", "notifier"];
+
+fn cfg(daemon_extra: &str) -> String {
+    mp2::config::DEMO_TOML.replace("fault_injection = true", daemon_extra)
+}
+
+fn deliver_demo(d: &Daemon) -> (usize, BTreeSet<String>) {
+    let mails = demo_mails();
+    let mut dates = BTreeSet::new();
+    for (i, m) in mails.iter().enumerate() {
+        d.deliver(&format!("{i:03}.{}.eml", m.label), &m.raw);
+        dates.extend(m.expected_dates());
+    }
+    (mails.len(), dates)
+}
+
+fn all_handled(d: &Daemon, n: usize) -> bool {
+    d.status().map(|s| s.messages.seen as usize == n && s.messages.in_flight == 0).unwrap_or(false)
+}
+
+/// VEVENT UIDs per crew calendar file.
+fn ics_uids(d: &Daemon) -> HashMap<String, Vec<String>> {
+    let mut out = HashMap::new();
+    for f in d.files("calendar") {
+        if f.extension().and_then(|e| e.to_str()) != Some("ics") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        let uids = text.lines().filter_map(|l| l.strip_prefix("UID:")).map(|s| s.trim().to_string()).collect();
+        out.insert(f.file_stem().unwrap().to_string_lossy().into_owned(), uids);
+    }
+    out
+}
+
+#[test]
+fn schedule_emails_dropped_into_new_are_handled_and_counted() {
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    d.start();
+    let (n, dates) = deliver_demo(&d);
+    d.wait_until("every message handled", Duration::from_secs(60), |d| all_handled(d, n));
+    let s = d.status().unwrap();
+    let matched = demo_mails().iter().filter(|m| m.matched).count();
+    assert_eq!(s.messages.matched as usize, matched, "{s:?}");
+    assert_eq!(s.messages.failed, 0, "{s:?}\n{}", d.log());
+    assert_eq!(s.messages.done as usize, n);
+    assert_eq!(s.state, "running", "{:?}", s.problems);
+    for w in WORKERS {
+        assert!(s.actors.iter().any(|a| a.name == w && a.status == "running"), "{w} not running: {:?}", s.actors);
+    }
+    for i in ["imap", "routes", "weather", "calendar", "smtp", "sms"] {
+        assert!(s.integrations.iter().any(|g| g.name == i), "integration {i} missing");
+    }
+    assert!(s.integrations.iter().any(|g| g.name == "calendar" && g.calls > 0));
+
+    let days: Vec<ScheduleEntry> = serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap();
+    let got: BTreeSet<String> = days.iter().map(|e| e.date.clone()).collect();
+    assert_eq!(got, dates);
+    assert_eq!(s.schedules, dates.len());
+    for e in &days {
+        assert_eq!(e.plans.len(), 2, "a plan per crew member on {}", e.date);
+        for p in &e.plans {
+            assert!(p.wake_up < p.departure && p.departure < p.call, "{p:?}");
+        }
+    }
+    // One event per crew member per shooting day.
+    let uids = ics_uids(&d);
+    for crew in ["anna", "tomek"] {
+        let u = &uids[crew];
+        assert_eq!(u.len(), dates.len(), "{crew}: {u:?}");
+        assert_eq!(u.iter().collect::<BTreeSet<_>>().len(), u.len(), "duplicate UIDs for {crew}");
+    }
+    assert!(!d.files("outbox/email").is_empty());
+    assert!(!d.files("outbox/sms").is_empty());
+
+    let h: Vec<HistoryEntry> = serde_json::from_value(d.call(Command::History).unwrap()).unwrap();
+    assert_eq!(h.len(), n);
+    for e in &h {
+        assert!(!e.reason.is_empty(), "every verdict has a reason: {e:?}");
+        if e.matched {
+            assert_eq!(e.stage, mp2::store::Stage::Notified, "{e:?}");
+        }
+    }
+}
+
+#[test]
+fn fault_panic_restarts_each_worker_and_status_returns_to_running() {
+    let mut d = Daemon::new(&cfg("fault_injection = true"));
+    d.start();
+    for w in WORKERS {
+        let before = d.status().unwrap().actors.iter().find(|a| a.name == w).map(|a| a.restarts).unwrap();
+        d.call(Command::FaultPanic { actor: w.into() }).unwrap();
+        d.wait_until(&format!("{w} restarted and running"), Duration::from_secs(10), |d| {
+            let s = d.status().unwrap();
+            s.state == "running" && s.actors.iter().any(|a| a.name == w && a.status == "running" && a.restarts == before + 1)
+        });
+    }
+    // The pipeline still works after all that.
+    let (n, _) = deliver_demo(&d);
+    d.wait_until("every message handled", Duration::from_secs(60), |d| all_handled(d, n));
+}
+
+#[test]
+fn fault_injection_is_refused_unless_enabled() {
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    d.start();
+    let e = d.call(Command::FaultPanic { actor: "notifier".into() }).unwrap_err();
+    assert!(e.contains("fault injection is disabled"), "{e}");
+    let e = Daemon::new(&cfg("fault_injection = true"));
+    drop(e);
+}
+
+#[test]
+fn too_many_restarts_mark_a_part_down_then_it_recovers() {
+    let mut d = Daemon::new(&cfg("fault_injection = true\nrestart_intensity = 2\nrestart_period = \"60s\"\ndown_retry = \"3s\""));
+    d.start();
+    for i in 0..3 {
+        d.wait_until("route_planner running", Duration::from_secs(10), |d| {
+            d.status().unwrap().actors.iter().any(|a| a.name == "route_planner" && a.status == "running")
+        });
+        d.call(Command::FaultPanic { actor: "route_planner".into() }).unwrap_or_else(|e| panic!("panic #{i}: {e}"));
+    }
+    d.wait_until("degraded with route_planner down", Duration::from_secs(5), |d| {
+        let s = d.status().unwrap();
+        s.state == "degraded" && s.actors.iter().any(|a| a.name == "route_planner" && a.status == "down")
+    });
+    // The rest keeps working: mail is still taken in and parsed meanwhile.
+    d.wait_until("route_planner retried and running", Duration::from_secs(10), |d| {
+        let s = d.status().unwrap();
+        s.state == "running" && s.actors.iter().any(|a| a.name == "route_planner" && a.status == "running")
+    });
+}
+
+#[test]
+fn kill_9_mid_pipeline_then_restart_loses_nothing_and_repeats_nothing() {
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    d.start();
+    let (n, dates) = deliver_demo(&d);
+    // Kill as soon as the first message is in, while the rest is in flight.
+    d.wait_until("first message seen", Duration::from_secs(30), |d| {
+        d.status().map(|s| s.messages.seen >= 1).unwrap_or(false)
+    });
+    d.kill9();
+    let emails_before = d.files("outbox/email").len();
+    d.start();
+    d.wait_until("every message handled after restart", Duration::from_secs(60), |d| all_handled(d, n));
+    let s = d.status().unwrap();
+    assert_eq!(s.messages.failed, 0, "{}", d.log());
+    let uids = ics_uids(&d);
+    for crew in ["anna", "tomek"] {
+        assert_eq!(uids[crew].len(), dates.len(), "{crew}: no duplicate or missing events");
+    }
+    // Notifications are keyed by crew, day version and channel: a file per key,
+    // so the count equals the number of distinct keys, however often replayed.
+    let emails = d.files("outbox/email");
+    assert!(emails.len() >= emails_before);
+    let names: BTreeSet<_> = emails.iter().map(|p| p.file_name().unwrap().to_owned()).collect();
+    assert_eq!(names.len(), emails.len());
+
+    // A second restart on the same state does nothing new.
+    let (code, _) = d.sigterm();
+    assert_eq!(code, Some(0));
+    let snapshot: Vec<_> = d.files("outbox/email").into_iter().chain(d.files("outbox/sms")).collect();
+    let ics_before = std::fs::read(d.path("calendar/anna.ics")).unwrap();
+    d.start();
+    std::thread::sleep(Duration::from_secs(3));
+    let after: Vec<_> = d.files("outbox/email").into_iter().chain(d.files("outbox/sms")).collect();
+    assert_eq!(snapshot, after, "a restart sent nothing again");
+    assert_eq!(ics_before, std::fs::read(d.path("calendar/anna.ics")).unwrap());
+    assert_eq!(d.status().unwrap().messages.seen as usize, n);
+}
+
+#[test]
+fn sigterm_exits_zero_within_ten_seconds() {
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    d.start();
+    deliver_demo(&d);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, took) = d.sigterm();
+    assert_eq!(code, Some(0), "{}", d.log());
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(!d.socket().exists(), "socket removed on exit");
+}
+
+#[test]
+fn invalid_config_exits_2_naming_file_line_and_key() {
+    let d = Daemon::new(&cfg("fault_injection = false").replace("timezone = \"Europe/Warsaw\"", "timezone = \"Europe/Atlantis\""));
+    let out = std::process::Command::new(support::mp2d()).arg("--config").arg(&d.config).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err.lines().next().unwrap_or("");
+    let tz_line = mp2::config::DEMO_TOML.lines().position(|l| l.starts_with("timezone")).unwrap() + 1;
+    assert!(line.contains(&format!("{}:{tz_line}: daemon.timezone", d.config.display())), "{err}");
+}
+
+#[test]
+fn a_second_daemon_on_the_same_socket_is_refused() {
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    d.start();
+    let out = std::process::Command::new(support::mp2d()).arg("--config").arg(&d.config).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already") || err.contains("locked"), "{err}");
+    assert!(d.status().is_some(), "the first one still answers");
+}
+
+#[test]
+fn mutating_commands_are_refused_to_other_users() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: getuid cannot fail.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("skipped: needs root to run mp2ctl as another user");
+        return;
+    }
+    let mut d = Daemon::new(&cfg("fault_injection = true"));
+    d.start();
+    // Let `nobody` reach the socket at all, so the daemon's own check is what refuses.
+    std::fs::set_permissions(d.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(d.socket(), std::fs::Permissions::from_mode(0o666)).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(support::mp2ctl())
+            .arg("--socket")
+            .arg(d.socket())
+            .args(args)
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap()
+    };
+    let ok = run(&["status", "--json"]);
+    assert!(ok.status.success(), "read-only commands are open: {}", String::from_utf8_lossy(&ok.stderr));
+    let refused = run(&["fault", "panic", "notifier"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("permission denied"));
+    let refused = run(&["reprocess", "<x@y>"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("permission denied"));
+}
+
+#[test]
+fn mp2ctl_commands_against_a_running_daemon() {
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    d.start();
+    let (n, _) = deliver_demo(&d);
+    d.wait_until("every message handled", Duration::from_secs(60), |d| all_handled(d, n));
+    let ctl = |args: &[&str]| {
+        let out = std::process::Command::new(support::mp2ctl()).arg("--config").arg(&d.config).args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, out, err) = ctl(&["status", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for k in ["state", "uptime_s", "actors", "integrations", "messages", "schedules"] {
+        assert!(v.get(k).is_some(), "status --json lacks {k}");
+    }
+    let (_, out, _) = ctl(&["schedules"]);
+    assert!(out.contains("wake"), "{out}");
+    let (_, out, _) = ctl(&["history", "--json"]);
+    let h: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let id = h.iter().find(|e| e["matched"] == true).unwrap()["message_id"].as_str().unwrap().to_string();
+    let (code, out, err) = ctl(&["reprocess", &id]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("queued"));
+    d.wait_until("reprocessed message done again", Duration::from_secs(30), |d| all_handled(d, n));
+    let (code, _, err) = ctl(&["reprocess", "<nope@nowhere>"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no message"), "{err}");
+}
