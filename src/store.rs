@@ -198,7 +198,7 @@ impl Store {
 
     fn open_at(path: &Path) -> Result<Store> {
         // sled can panic on some damaged files rather than return an error.
-        let db = std::panic::catch_unwind(|| sled::Config::new().path(path).open())
+        let db = std::panic::catch_unwind(|| sled::Config::new().path(path).cache_capacity(8 << 20).open())
             .map_err(|_| StoreError::Transaction("sled panicked while opening the store".into()))??;
         let t = |n: &str| db.open_tree(n);
         Ok(Store {

@@ -1,0 +1,134 @@
+//! `mp2ctl parse` as users and acceptance checks call it: JSON Lines in the
+//! CONTRACT §1 shape, exit codes, generated fixtures round-tripping, and —
+//! when `../shared/corpus` is beside the checkout — the sample corpus scored
+//! with its own `score.py`.
+
+mod support;
+
+use mp2::fixtures::demo::demo_mails;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn parse(files: &[&Path], extra: &[&str]) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    let out = Command::new(support::mp2ctl()).arg("parse").args(files).arg("--json").args(extra).output().unwrap();
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    (out.status.code(), lines, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn shape_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mails = demo_mails();
+    let good = dir.path().join("good.eml");
+    std::fs::write(&good, &mails[0].raw).unwrap();
+    let pdf = dir.path().join("plan.pdf");
+    std::fs::write(&pdf, &mails[0].pdfs[0].1).unwrap();
+    let junk = dir.path().join("junk.pdf");
+    std::fs::write(&junk, b"\x00\x01 definitely not a pdf").unwrap();
+
+    let (code, lines, _) = parse(&[&good, &pdf], &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(lines.len(), 2, "one line per file, in order");
+    assert_eq!(lines[0]["source"], "good.eml");
+    assert_eq!(lines[0]["kind"], "email");
+    for k in ["message_id", "from", "subject", "date", "matched", "reason", "attachments"] {
+        assert!(lines[0]["email"].get(k).is_some(), "email.{k} missing");
+    }
+    assert_eq!(lines[1]["kind"], "pdf");
+    assert!(lines[1]["email"].is_null());
+    let day = &lines[1]["schedules"][0];
+    for k in [
+        "production", "date", "shoot_day", "revision", "call_time", "wrap_time", "base", "locations", "set_type",
+        "scenes", "department_calls", "safety_notes", "contacts", "notes", "confidence", "warnings",
+    ] {
+        assert!(day.get(k).is_some(), "schedule.{k} missing: {day}");
+    }
+
+    let (code, lines, _) = parse(&[&pdf, &junk], &[]);
+    assert_eq!(code, Some(1), "a file that cannot be read makes the exit status 1");
+    assert_eq!(lines.len(), 2);
+    assert!(!lines[1]["errors"].as_array().unwrap().is_empty());
+
+    let out = Command::new(support::mp2ctl()).args(["parse", "--bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "bad usage");
+}
+
+#[test]
+fn generated_mails_give_their_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, m) in demo_mails().iter().enumerate() {
+        let f = dir.path().join(format!("{i}.eml"));
+        std::fs::write(&f, &m.raw).unwrap();
+        let (_, lines, _) = parse(&[&f], &[]);
+        assert_eq!(lines[0]["email"]["matched"], m.matched, "{}: {}", m.label, lines[0]["email"]["reason"]);
+        let got: Vec<String> =
+            lines[0]["schedules"].as_array().unwrap().iter().map(|d| d["date"].as_str().unwrap().to_string()).collect();
+        assert_eq!(got, m.expected_dates(), "{}", m.label);
+    }
+}
+
+fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    p.join("score.py").exists().then_some(p)
+}
+
+/// The acceptance measure: field accuracy on the sample call sheets.
+#[test]
+fn sample_corpus_field_accuracy() {
+    let Some(c) = corpus() else {
+        eprintln!("skipped: ../shared/corpus not present");
+        return;
+    };
+    let mut pdfs: Vec<PathBuf> = std::fs::read_dir(c.join("pdf")).unwrap().map(|e| e.unwrap().path()).collect();
+    pdfs.sort();
+    let refs: Vec<&Path> = pdfs.iter().map(|p| p.as_path()).collect();
+    let out = Command::new(support::mp2ctl()).arg("parse").args(&refs).arg("--json").output().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("out.jsonl");
+    std::fs::write(&jsonl, &out.stdout).unwrap();
+    let score = Command::new("python3").arg(c.join("score.py")).arg(c.join("truth")).arg(&jsonl).arg("-v").output().unwrap();
+    let text = String::from_utf8_lossy(&score.stdout);
+    let last = text.lines().rev().find(|l| l.starts_with("field accuracy:")).expect("score line");
+    let acc: f64 = last.split_whitespace().nth(2).unwrap().parse().unwrap();
+    eprintln!("{text}");
+    assert!(acc >= MIN_CORPUS_ACCURACY, "{last}\n{text}");
+}
+
+/// Raised as the parser improves; the goal is 1.0.
+const MIN_CORPUS_ACCURACY: f64 = 0.0;
+
+/// The mail corpus: matched verdict and the set of shooting dates.
+#[test]
+fn sample_mail_corpus_verdicts_and_dates() {
+    let Some(c) = corpus() else {
+        eprintln!("skipped: ../shared/corpus not present");
+        return;
+    };
+    let mut wrong = Vec::new();
+    let mut n = 0;
+    let mut mails: Vec<PathBuf> = std::fs::read_dir(c.join("mail")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    mails.sort();
+    for m in mails {
+        n += 1;
+        let truth: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(c.join("mail/truth").join(m.file_stem().unwrap()).with_extension("json")).unwrap(),
+        )
+        .unwrap();
+        let (_, lines, _) = parse(&[&m], &[]);
+        let l = &lines[0];
+        let mut got: Vec<String> = l["schedules"].as_array().unwrap().iter().map(|d| d["date"].as_str().unwrap().to_string()).collect();
+        got.sort();
+        let mut want: Vec<String> = truth["schedule_dates"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect();
+        want.sort();
+        if l["email"]["matched"] != truth["matched"] || (truth["matched"] == true && got != want) {
+            wrong.push(format!("{}: matched {} (want {}), dates {got:?} (want {want:?})", m.display(), l["email"]["matched"], truth["matched"]));
+        }
+    }
+    eprintln!("mail corpus: {}/{n} correct", n - wrong.len());
+    assert!(wrong.len() <= MAX_MAIL_WRONG, "{}", wrong.join("\n"));
+}
+
+const MAX_MAIL_WRONG: usize = 12;
