@@ -17,6 +17,7 @@
 //! - [`callsheet`]: lines and cells → shooting days.
 //! - [`parse`]: the one entry point from a file to a `ParseResult`.
 //! - [`config`]: the TOML configuration, validated with file:line:key errors.
+//! - [`geo`]: rough coordinates from a postal code, for travel estimates.
 //! - [`plan`]: the day-plan arithmetic (departure, wake-up) of CONTRACT §5.
 //! - [`ics`]: a crew member's shooting day as an iCalendar event.
 //! - [`store`]: the sled store: every pipeline stage, checkpoint and side effect.
@@ -37,3 +38,4 @@ pub mod plan;
 pub mod store;
 pub mod summary;
 pub mod fixtures;
+pub mod geo;

@@ -20,8 +20,9 @@ pub struct RoutePlanner;
 
 type Point = Option<(f64, f64)>;
 
+/// Stated coordinates, else the postal district's centre.
 fn coords(s: &Site) -> Point {
-    s.lat.zip(s.lon)
+    s.lat.zip(s.lon).or_else(|| mp2::geo::approx_coords(&s.address))
 }
 
 impl StageWork for RoutePlanner {
@@ -72,7 +73,10 @@ impl StageWork for RoutePlanner {
 /// The legs for one crew member on one day.
 async fn route_for(ctx: &Ctx, guard: &Guard, day: &ShootDay, crew: &CrewMember) -> (Route, Vec<String>) {
     let mut warnings = Vec::new();
-    let loc: Point = day.locations.first().and_then(|l| l.lat.zip(l.lon));
+    let loc: Point = day
+        .locations
+        .first()
+        .and_then(|l| l.lat.zip(l.lon).or_else(|| l.address.as_deref().and_then(mp2::geo::approx_coords)));
     let home = coords(&crew.home);
     let mut leg = |from: Stop, to: Stop, a: Point, b: Point| -> Leg {
         let (l, w) = estimate_leg(from, to, a, b);
