@@ -32,7 +32,9 @@ impl StageWork for CalendarSyncer {
         let guard = Guard::new(ctx, "calendar");
         for date in rec.days.clone() {
             for crew in &ctx.cfg.crew {
-                let Ok(Some(plan)) = ctx.store.plan(&date, &crew.id) else { continue };
+                let Ok(Some(plan)) = ctx.store.plan(&date, &crew.id) else {
+                    continue;
+                };
                 let key = format!("cal:{}:{}:v{}", crew.id, date, plan.day_version);
                 if ctx.store.effect(&key).ok().flatten() == Some(Effect::Done) {
                     continue;
@@ -48,7 +50,12 @@ impl StageWork for CalendarSyncer {
                         }
                         tracing::info!(crew = %crew.id, %date, "Calendar event written");
                     }
-                    Err(e) => return retry(format!("calendar write for {} on {date} failed: {e}", crew.id)),
+                    Err(e) => {
+                        return retry(format!(
+                            "calendar write for {} on {date} failed: {e}",
+                            crew.id
+                        ))
+                    }
                 }
             }
         }
@@ -58,21 +65,31 @@ impl StageWork for CalendarSyncer {
 }
 
 fn retry(error: String) -> Outcome {
-    Outcome::Retry { error, after: Duration::from_secs(10) }
+    Outcome::Retry {
+        error,
+        after: Duration::from_secs(10),
+    }
 }
 
 /// Writes a crew member's whole calendar with the configured provider.
 async fn write_crew(ctx: &Ctx, crew: &CrewMember) -> Result<(), String> {
     match ctx.cfg.calendar.provider {
         CalendarProvider::Ics => {
-            let dir = ctx.cfg.calendar.dir.clone().ok_or("calendar.dir is not set")?;
+            let dir = ctx
+                .cfg
+                .calendar
+                .dir
+                .clone()
+                .ok_or("calendar.dir is not set")?;
             let text = crew_calendar(ctx, crew)?;
             let path = dir.join(format!("{}.ics", crew.id));
             tokio::task::spawn_blocking(move || write_atomic(&path, text.as_bytes()))
                 .await
                 .map_err(|e| e.to_string())?
         }
-        other => Err(format!("calendar provider {other:?} is not available in this build; use provider = \"ics\"")),
+        other => Err(format!(
+            "calendar provider {other:?} is not available in this build; use provider = \"ics\""
+        )),
     }
 }
 
@@ -84,10 +101,18 @@ pub fn crew_calendar(ctx: &Ctx, crew: &CrewMember) -> Result<String, String> {
         if day.cancelled {
             continue;
         }
-        let Some(p) = ctx.store.plan(&day.date, &crew.id).map_err(|e| e.to_string())? else { continue };
+        let Some(p) = ctx
+            .store
+            .plan(&day.date, &crew.id)
+            .map_err(|e| e.to_string())?
+        else {
+            continue;
+        };
         let s = &day.schedule;
         let loc = s.locations.first();
-        let loc_name = loc.and_then(|l| l.name.clone().or(l.address.clone())).unwrap_or_else(|| "?".into());
+        let loc_name = loc
+            .and_then(|l| l.name.clone().or(l.address.clone()))
+            .unwrap_or_else(|| "?".into());
         let description = mp2::summary::body(s, &p.plan, None, crew.language);
         let spec = ics::EventSpec {
             crew: &crew.id,
@@ -125,8 +150,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     use std::io::Write;
     let dir = path.parent().ok_or("path has no folder")?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
-    let mut f = std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    ));
+    let mut f =
+        std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("cannot replace {}: {e}", path.display()))
 }

@@ -9,7 +9,8 @@ use crate::ctx::Ctx;
 use crate::pipeline::{inject_panic, poke};
 use crate::supervisor::WORKERS;
 use mp2::control::{
-    Command, HistoryEntry, MessageCounts, Request, Response, ScheduleEntry, StatusReport, PROTOCOL_VERSION,
+    Command, HistoryEntry, MessageCounts, Request, Response, ScheduleEntry, StatusReport,
+    PROTOCOL_VERSION,
 };
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -20,14 +21,20 @@ use tokio::net::{UnixListener, UnixStream};
 pub fn bind(path: &Path) -> Result<UnixListener, String> {
     if path.exists() {
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(format!("another mp2d is already answering on {}; stop it first", path.display()));
+            return Err(format!(
+                "another mp2d is already answering on {}; stop it first",
+                path.display()
+            ));
         }
-        std::fs::remove_file(path).map_err(|e| format!("cannot remove stale socket {}: {e}", path.display()))?;
+        std::fs::remove_file(path)
+            .map_err(|e| format!("cannot remove stale socket {}: {e}", path.display()))?;
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let l = UnixListener::bind(path).map_err(|e| format!("cannot bind control socket {}: {e}", path.display()))?;
+    let l = UnixListener::bind(path)
+        .map_err(|e| format!("cannot bind control socket {}: {e}", path.display()))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
         .map_err(|e| format!("cannot set mode of {}: {e}", path.display()))?;
     Ok(l)
@@ -58,7 +65,9 @@ async fn connection(stream: UnixStream, ctx: Ctx) -> std::io::Result<()> {
     let (r, mut w) = stream.into_split();
     let mut line = String::new();
     // One request line, bounded: a client cannot make us buffer without end.
-    let n = BufReader::new(r.take(64 * 1024)).read_line(&mut line).await?;
+    let n = BufReader::new(r.take(64 * 1024))
+        .read_line(&mut line)
+        .await?;
     if n == 0 {
         return Ok(());
     }
@@ -90,15 +99,27 @@ async fn connection(stream: UnixStream, ctx: Ctx) -> std::io::Result<()> {
 
 async fn handle(ctx: &Ctx, cmd: Command) -> Response {
     let r = match cmd {
-        Command::Status => status(ctx).and_then(|s| serde_json::to_value(s).map_err(|e| e.to_string())),
-        Command::Schedules => schedules(ctx).and_then(|s| serde_json::to_value(s).map_err(|e| e.to_string())),
-        Command::History => history(ctx).and_then(|s| serde_json::to_value(s).map_err(|e| e.to_string())),
+        Command::Status => {
+            status(ctx).and_then(|s| serde_json::to_value(s).map_err(|e| e.to_string()))
+        }
+        Command::Schedules => {
+            schedules(ctx).and_then(|s| serde_json::to_value(s).map_err(|e| e.to_string()))
+        }
+        Command::History => {
+            history(ctx).and_then(|s| serde_json::to_value(s).map_err(|e| e.to_string()))
+        }
         Command::Reprocess { message_id } => reprocess(ctx, &message_id),
         Command::FaultPanic { actor } => {
             if !ctx.cfg.daemon.fault_injection {
-                Err("fault injection is disabled; set daemon.fault_injection = true to allow it".into())
+                Err(
+                    "fault injection is disabled; set daemon.fault_injection = true to allow it"
+                        .into(),
+                )
             } else if !WORKERS.contains(&actor.as_str()) {
-                Err(format!("unknown actor {actor:?}; one of: {}", WORKERS.join(", ")))
+                Err(format!(
+                    "unknown actor {actor:?}; one of: {}",
+                    WORKERS.join(", ")
+                ))
             } else {
                 inject_panic(&actor).map(|_| serde_json::json!(format!("{actor} asked to panic")))
             }
@@ -114,11 +135,22 @@ pub fn status(ctx: &Ctx) -> Result<StatusReport, String> {
     let c = ctx.store.counts().map_err(|e| e.to_string())?;
     let problems = ctx.health.problems();
     Ok(StatusReport {
-        state: if problems.is_empty() { "running" } else { "degraded" }.into(),
+        state: if problems.is_empty() {
+            "running"
+        } else {
+            "degraded"
+        }
+        .into(),
         uptime_s: ctx.health.uptime_s(),
         actors: ctx.health.actors(),
         integrations: ctx.health.integrations(),
-        messages: MessageCounts { seen: c.seen, matched: c.matched, done: c.done, failed: c.failed, in_flight: c.in_flight },
+        messages: MessageCounts {
+            seen: c.seen,
+            matched: c.matched,
+            done: c.done,
+            failed: c.failed,
+            in_flight: c.in_flight,
+        },
         schedules: c.schedules,
         problems,
         backfill: ctx.health.backfill(),
@@ -131,7 +163,13 @@ pub fn schedules(ctx: &Ctx) -> Result<Vec<ScheduleEntry>, String> {
         if d.cancelled {
             continue;
         }
-        let plans = ctx.store.plans_of(&d.date).map_err(|e| e.to_string())?.into_iter().map(|p| p.plan).collect();
+        let plans = ctx
+            .store
+            .plans_of(&d.date)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|p| p.plan)
+            .collect();
         out.push(ScheduleEntry {
             date: d.date.clone(),
             revision: d.revision,
@@ -166,8 +204,15 @@ pub fn history(ctx: &Ctx) -> Result<Vec<HistoryEntry>, String> {
 }
 
 fn reprocess(ctx: &Ctx, id: &str) -> Result<serde_json::Value, String> {
-    let m = ctx.store.find_message(id).map_err(|e| e.to_string())?.ok_or_else(|| format!("no message {id:?} in history"))?;
+    let m = ctx
+        .store
+        .find_message(id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no message {id:?} in history"))?;
     ctx.store.requeue(&m.key).map_err(|e| e.to_string())?;
     poke("parser_pool");
-    Ok(serde_json::json!(format!("{} queued for parsing again", m.message_id)))
+    Ok(serde_json::json!(format!(
+        "{} queued for parsing again",
+        m.message_id
+    )))
 }

@@ -98,22 +98,31 @@ impl HealthBoard {
 
     pub fn set_part(&self, name: &str, state: PartState, problem: Option<String>) {
         let mut parts = lock(&self.parts);
-        let p = parts.entry(name.to_string()).or_insert(Part { state, restarts: 0, problem: None });
+        let p = parts.entry(name.to_string()).or_insert(Part {
+            state,
+            restarts: 0,
+            problem: None,
+        });
         p.state = state;
         p.problem = problem;
     }
 
     pub fn count_restart(&self, name: &str) {
         let mut parts = lock(&self.parts);
-        let p = parts
-            .entry(name.to_string())
-            .or_insert(Part { state: PartState::Restarting, restarts: 0, problem: None });
+        let p = parts.entry(name.to_string()).or_insert(Part {
+            state: PartState::Restarting,
+            restarts: 0,
+            problem: None,
+        });
         p.restarts += 1;
     }
 
     pub fn guard(&self, name: &str, f: impl FnOnce(&mut GuardStats)) {
         let mut g = lock(&self.guards);
-        let s = g.entry(name.to_string()).or_insert_with(|| GuardStats { breaker: "closed", ..Default::default() });
+        let s = g.entry(name.to_string()).or_insert_with(|| GuardStats {
+            breaker: "closed",
+            ..Default::default()
+        });
         f(s);
     }
 
@@ -137,7 +146,11 @@ impl HealthBoard {
     pub fn actors(&self) -> Vec<ActorStatus> {
         lock(&self.parts)
             .iter()
-            .map(|(n, p)| ActorStatus { name: n.clone(), status: p.state.as_str().into(), restarts: p.restarts })
+            .map(|(n, p)| ActorStatus {
+                name: n.clone(),
+                status: p.state.as_str().into(),
+                restarts: p.restarts,
+            })
             .collect()
     }
 
@@ -160,7 +173,12 @@ impl HealthBoard {
         let mut out = Vec::new();
         for (n, p) in lock(&self.parts).iter() {
             if p.state == PartState::Down {
-                out.push(format!("{n} is down: {}", p.problem.clone().unwrap_or_else(|| "restarted too often".into())));
+                out.push(format!(
+                    "{n} is down: {}",
+                    p.problem
+                        .clone()
+                        .unwrap_or_else(|| "restarted too often".into())
+                ));
             }
         }
         for (n, g) in lock(&self.guards).iter() {
@@ -168,7 +186,10 @@ impl HealthBoard {
                 out.push(format!(
                     "{n} breaker is {}{}",
                     g.breaker,
-                    g.last_error.as_ref().map(|e| format!(" (last error: {e})")).unwrap_or_default()
+                    g.last_error
+                        .as_ref()
+                        .map(|e| format!(" (last error: {e})"))
+                        .unwrap_or_default()
                 ));
             }
         }

@@ -26,8 +26,15 @@ pub async fn run(cfg: Config, on_ready: impl FnOnce(Ctx)) -> Result<(), String> 
     }
     let listener = control_server::bind(&cfg.daemon.socket)?;
     let (stop_tx, stopping) = watch::channel(false);
-    let ctx = Ctx { cfg: cfg.clone(), store: store.clone(), health: Arc::new(HealthBoard::default()), stopping };
-    let (root, root_done) = Actor::spawn(Some("root".into()), Root, ctx.clone()).await.map_err(|e| e.to_string())?;
+    let ctx = Ctx {
+        cfg: cfg.clone(),
+        store: store.clone(),
+        health: Arc::new(HealthBoard::default()),
+        stopping,
+    };
+    let (root, root_done) = Actor::spawn(Some("root".into()), Root, ctx.clone())
+        .await
+        .map_err(|e| e.to_string())?;
     let server = tokio::spawn(control_server::serve(listener, ctx.clone()));
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
@@ -46,8 +53,13 @@ pub async fn run(cfg: Config, on_ready: impl FnOnce(Ctx)) -> Result<(), String> 
         root.stop(Some("shutdown".into()));
         let _ = root_done.await;
     };
-    if tokio::time::timeout(Duration::from_secs(7), shutdown).await.is_err() {
-        tracing::warn!("Shutdown budget spent; parking what is still in flight (it resumes on the next start)");
+    if tokio::time::timeout(Duration::from_secs(7), shutdown)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "Shutdown budget spent; parking what is still in flight (it resumes on the next start)"
+        );
     }
     server.abort();
     store.flush().map_err(|e| e.to_string())?;

@@ -38,7 +38,10 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(ctx: &Ctx, name: &'static str) -> Guard {
-        Guard { name, timeout: ctx.cfg.integration(name).timeout }
+        Guard {
+            name,
+            timeout: ctx.cfg.integration(name).timeout,
+        }
     }
 
     /// Waits for the limiter, then asks the breaker. Call `report` after.
@@ -50,7 +53,8 @@ impl Guard {
             .map_err(|_| GuardError::Unavailable(self.name))?;
         let breaker = ActorRef::<BreakerMsg>::where_is(format!("breaker.{}", self.name))
             .ok_or(GuardError::Unavailable(self.name))?;
-        let permitted = ractor::call_t!(breaker, BreakerMsg::Permit, 5_000).map_err(|_| GuardError::Unavailable(self.name))?;
+        let permitted = ractor::call_t!(breaker, BreakerMsg::Permit, 5_000)
+            .map_err(|_| GuardError::Unavailable(self.name))?;
         if permitted {
             Ok(())
         } else {
@@ -102,10 +106,16 @@ pub struct BlockingGate {
 
 impl crate::mailbox::Gate for BlockingGate {
     fn admit(&self) -> Result<(), String> {
-        self.rt.block_on(self.guard.admit()).map_err(|e| e.to_string())
+        self.rt
+            .block_on(self.guard.admit())
+            .map_err(|e| e.to_string())
     }
     fn report(&self, ok: bool) {
-        self.guard.report(if ok { Ok(()) } else { Err("call failed".into()) });
+        self.guard.report(if ok {
+            Ok(())
+        } else {
+            Err("call failed".into())
+        });
     }
 }
 
@@ -128,18 +138,33 @@ impl Actor for Limiter {
     type State = LimiterState;
     type Arguments = (Ctx, &'static str);
 
-    async fn pre_start(&self, _me: ActorRef<Self::Msg>, (ctx, name): Self::Arguments) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _me: ActorRef<Self::Msg>,
+        (ctx, name): Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
         let i = ctx.cfg.integration(name);
-        let (n, per) = i.quota().map_err(|e| format!("integrations.{name}.rate: {e}"))?;
+        let (n, per) = i
+            .quota()
+            .map_err(|e| format!("integrations.{name}.rate: {e}"))?;
         let one = NonZeroU32::new(1).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(per / n)
             .ok_or("rate period too small")?
             .allow_burst(NonZeroU32::new(i.burst).unwrap_or(one));
         ctx.health.guard(name, |_| {});
-        Ok(LimiterState { name: name.to_string(), limiter: RateLimiter::direct(quota), health: ctx.health.clone() })
+        Ok(LimiterState {
+            name: name.to_string(),
+            limiter: RateLimiter::direct(quota),
+            health: ctx.health.clone(),
+        })
     }
 
-    async fn handle(&self, _me: ActorRef<Self::Msg>, msg: Self::Msg, st: &mut Self::State) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _me: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        st: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             LimiterMsg::Acquire(reply) => {
                 // Waiting here, inside the actor, queues every other caller
@@ -205,17 +230,37 @@ impl Actor for Breaker {
     type State = BreakerState;
     type Arguments = (Ctx, &'static str);
 
-    async fn pre_start(&self, me: ActorRef<Self::Msg>, (ctx, name): Self::Arguments) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        me: ActorRef<Self::Msg>,
+        (ctx, name): Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
         let i = ctx.cfg.integration(name);
-        let instrument = BoardInstrument { name: name.to_string(), health: ctx.health.clone() };
+        let instrument = BoardInstrument {
+            name: name.to_string(),
+            health: ctx.health.clone(),
+        };
         let policy = consecutive_failures(i.breaker_failures, backoff::constant(i.breaker_reset));
-        let machine = failsafe::Config::new().failure_policy(policy).instrument(instrument).build();
+        let machine = failsafe::Config::new()
+            .failure_policy(policy)
+            .instrument(instrument)
+            .build();
         ctx.health.guard(name, |g| g.breaker = "closed");
         me.send_interval(Duration::from_secs(1), || BreakerMsg::Tick);
-        Ok(BreakerState { name: name.to_string(), machine, health: ctx.health.clone(), open: false })
+        Ok(BreakerState {
+            name: name.to_string(),
+            machine,
+            health: ctx.health.clone(),
+            open: false,
+        })
     }
 
-    async fn handle(&self, _me: ActorRef<Self::Msg>, msg: Self::Msg, st: &mut Self::State) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _me: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        st: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             BreakerMsg::Permit(reply) => {
                 let ok = st.machine.is_call_permitted();
@@ -239,7 +284,8 @@ impl Actor for Breaker {
                         st.open = false;
                     } else {
                         // The probe above was refused; do not count it.
-                        st.health.guard(&st.name, |g| g.rejected = g.rejected.saturating_sub(1));
+                        st.health
+                            .guard(&st.name, |g| g.rejected = g.rejected.saturating_sub(1));
                     }
                 }
             }

@@ -1,12 +1,49 @@
-//! Wiring of the IMAP watcher thread into the daemon: secrets, guard, sink.
+//! Wiring of the IMAP watcher thread into the daemon: secrets re-read before
+//! every login, the `imap` guard as its gate, intake as sink and checkpoints.
 
 use crate::ctx::Ctx;
+use crate::guard::{BlockingGate, Guard};
 use crate::intake::Intake;
+use crate::mailbox::imap::{self, Links, SecretSource, Secrets, Tuning};
 use crate::mailbox_watcher::WatcherHealth;
+use mp2::config::Mailbox;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-/// Starts the IMAP session thread.
-pub fn start(_ctx: &Ctx, _sink: Arc<Intake>, _health: Arc<WatcherHealth>, _stop: Arc<AtomicBool>) -> Result<(), String> {
-    Err("the IMAP watcher is not wired yet".into())
+/// Starts the IMAP session thread; it stops when `stop` is raised.
+pub fn start(
+    ctx: &Ctx,
+    sink: Arc<Intake>,
+    health: Arc<WatcherHealth>,
+    stop: Arc<AtomicBool>,
+) -> Result<(), String> {
+    let Mailbox::Imap(cfg_imap) = &ctx.cfg.mailbox else {
+        return Err("mailbox.kind is not \"imap\"".into());
+    };
+    let cfg = ctx.cfg.clone();
+    let secrets: SecretSource = Arc::new(move || Secrets::read(&cfg));
+    let gate = Arc::new(BlockingGate {
+        guard: Guard::new(ctx, "imap"),
+        rt: tokio::runtime::Handle::current(),
+    });
+    let links = Links {
+        sink: sink.clone(),
+        checkpoints: sink,
+        gate,
+        health,
+    };
+    let tuning = Tuning {
+        command_timeout: ctx.cfg.integration("imap").timeout,
+        ..Tuning::default()
+    };
+    imap::spawn(
+        cfg_imap.clone(),
+        ctx.cfg.filter.clone(),
+        secrets,
+        links,
+        tuning,
+        stop,
+    )
+    .map(|_| ())
+    .map_err(|e| format!("cannot start the IMAP thread: {e}"))
 }

@@ -93,8 +93,17 @@ impl Sink for Intake {
         }
         let (rec, hash) = self.judge(&msg.origin, &msg.bytes);
         let matched = rec.matched;
-        let info = (rec.message_id.clone(), rec.verdict.clone(), rec.reason.clone());
-        match self.ctx.store.accept_message(rec, &hash, &msg.bytes, matched).map_err(|e| e.to_string())? {
+        let info = (
+            rec.message_id.clone(),
+            rec.verdict.clone(),
+            rec.reason.clone(),
+        );
+        match self
+            .ctx
+            .store
+            .accept_message(rec, &hash, &msg.bytes, matched)
+            .map_err(|e| e.to_string())?
+        {
             Some(_) => {
                 tracing::info!(message_id = %info.0, verdict = %info.1, reason = %info.2, origin = %msg.origin, "Message taken in");
                 if matched {
@@ -119,6 +128,9 @@ impl Checkpoints for Intake {
         self.ctx.store.checkpoint(key).ok().flatten()
     }
     fn put(&self, key: &str, value: &[u8]) -> Result<(), String> {
-        self.ctx.store.set_checkpoint(key, value).map_err(|e| e.to_string())
+        self.ctx
+            .store
+            .set_checkpoint(key, value)
+            .map_err(|e| e.to_string())
     }
 }

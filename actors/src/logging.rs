@@ -31,7 +31,11 @@ pub fn init() {
 }
 
 fn level_from_env() -> log::LevelFilter {
-    match std::env::var("MP2_LOG").unwrap_or_default().to_ascii_lowercase().as_str() {
+    match std::env::var("MP2_LOG")
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "trace" => log::LevelFilter::Trace,
         "debug" => log::LevelFilter::Debug,
         "warn" => log::LevelFilter::Warn,

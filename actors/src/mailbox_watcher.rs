@@ -42,7 +42,11 @@ impl Health for WatcherHealth {
         self.board.condition("mailbox", Some(reason.to_string()));
     }
     fn progress(&self, done: u64, total: u64) {
-        self.board.set_backfill(if done >= total { None } else { Some(Backfill { done, total }) });
+        self.board.set_backfill(if done >= total {
+            None
+        } else {
+            Some(Backfill { done, total })
+        });
     }
 }
 
@@ -51,10 +55,16 @@ impl Actor for MailboxWatcher {
     type State = (Ctx, StopOnDrop);
     type Arguments = Ctx;
 
-    async fn pre_start(&self, _me: ActorRef<WorkMsg>, ctx: Ctx) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _me: ActorRef<WorkMsg>,
+        ctx: Ctx,
+    ) -> Result<Self::State, ActorProcessingErr> {
         let stop = Arc::new(AtomicBool::new(false));
         let sink = Arc::new(Intake { ctx: ctx.clone() });
-        let health = Arc::new(WatcherHealth { board: ctx.health.clone() });
+        let health = Arc::new(WatcherHealth {
+            board: ctx.health.clone(),
+        });
         match &ctx.cfg.mailbox {
             Mailbox::Maildir(m) => {
                 let w = MaildirWatcher {
@@ -65,14 +75,21 @@ impl Actor for MailboxWatcher {
                     health,
                     stop: stop.clone(),
                 };
-                std::thread::Builder::new().name("maildir".into()).spawn(move || w.run())?;
+                std::thread::Builder::new()
+                    .name("maildir".into())
+                    .spawn(move || w.run())?;
             }
             Mailbox::Imap(_) => crate::imap_source::start(&ctx, sink, health, stop.clone())?,
         }
         Ok((ctx, StopOnDrop(stop)))
     }
 
-    async fn handle(&self, _me: ActorRef<WorkMsg>, msg: WorkMsg, _st: &mut Self::State) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _me: ActorRef<WorkMsg>,
+        msg: WorkMsg,
+        _st: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             WorkMsg::Panic => panic!("fault injection: mailbox_watcher was asked to panic"),
             WorkMsg::Poke | WorkMsg::Done(_) => Ok(()),

@@ -28,9 +28,13 @@ impl StageWork for Notifier {
 
     async fn process(&self, ctx: &Ctx, mut rec: MessageRecord) -> Outcome {
         for date in rec.days.clone() {
-            let Ok(Some(day)) = ctx.store.day(&date) else { continue };
+            let Ok(Some(day)) = ctx.store.day(&date) else {
+                continue;
+            };
             for crew in &ctx.cfg.crew {
-                let Ok(Some(plan)) = ctx.store.plan(&date, &crew.id) else { continue };
+                let Ok(Some(plan)) = ctx.store.plan(&date, &crew.id) else {
+                    continue;
+                };
                 if !ctx.cfg.notify.past_days && is_past(&plan.plan.call) {
                     continue;
                 }
@@ -41,8 +45,18 @@ impl StageWork for Notifier {
                     };
                     let key = format!("notify:{}:{}:v{}:{}", crew.id, date, plan.day_version, ch);
                     let idempotent_transport = match channel {
-                        Channel::Email => ctx.cfg.notify.email.as_ref().map(|e| e.transport == EmailTransportKind::File),
-                        Channel::Sms => ctx.cfg.notify.sms.as_ref().map(|s| s.provider == SmsProvider::File),
+                        Channel::Email => ctx
+                            .cfg
+                            .notify
+                            .email
+                            .as_ref()
+                            .map(|e| e.transport == EmailTransportKind::File),
+                        Channel::Sms => ctx
+                            .cfg
+                            .notify
+                            .sms
+                            .as_ref()
+                            .map(|s| s.provider == SmsProvider::File),
                     };
                     match ctx.store.effect(&key).ok().flatten() {
                         Some(Effect::Done) => continue,
@@ -78,27 +92,57 @@ impl StageWork for Notifier {
 }
 
 fn retry(error: String) -> Outcome {
-    Outcome::Retry { error, after: Duration::from_secs(15) }
+    Outcome::Retry {
+        error,
+        after: Duration::from_secs(15),
+    }
 }
 
 fn is_past(iso: &str) -> bool {
-    chrono::DateTime::parse_from_rfc3339(iso).map(|t| t < chrono::Utc::now()).unwrap_or(false)
+    chrono::DateTime::parse_from_rfc3339(iso)
+        .map(|t| t < chrono::Utc::now())
+        .unwrap_or(false)
 }
 
 fn file_name(key: &str) -> String {
     key.replace(':', "_")
 }
 
-async fn send_email(ctx: &Ctx, crew: &CrewMember, day: &DayRecord, plan: &PlanRecord, key: &str) -> Result<(), String> {
-    let Some(cfg) = ctx.cfg.notify.email.clone() else { return Ok(()) };
-    let Some(to) = crew.email.clone() else { return Ok(()) };
+async fn send_email(
+    ctx: &Ctx,
+    crew: &CrewMember,
+    day: &DayRecord,
+    plan: &PlanRecord,
+    key: &str,
+) -> Result<(), String> {
+    let Some(cfg) = ctx.cfg.notify.email.clone() else {
+        return Ok(());
+    };
+    let Some(to) = crew.email.clone() else {
+        return Ok(());
+    };
     let changed = day.version > 1;
-    let production = day.schedule.production.clone().unwrap_or_else(|| ctx.cfg.production.name.clone());
+    let production = day
+        .schedule
+        .production
+        .clone()
+        .unwrap_or_else(|| ctx.cfg.production.name.clone());
     let subject = summary::subject(&production, &day.schedule, changed, crew.language);
-    let body = summary::body(&day.schedule, &plan.plan, day.previous.as_ref(), crew.language);
+    let body = summary::body(
+        &day.schedule,
+        &plan.plan,
+        day.previous.as_ref(),
+        crew.language,
+    );
     let msg = lettre::Message::builder()
-        .from(cfg.from.parse().map_err(|e| format!("notify.email.from: {e}"))?)
-        .to(format!("{} <{}>", crew.name, to).parse().map_err(|e| format!("crew {} email: {e}", crew.id))?)
+        .from(
+            cfg.from
+                .parse()
+                .map_err(|e| format!("notify.email.from: {e}"))?,
+        )
+        .to(format!("{} <{}>", crew.name, to)
+            .parse()
+            .map_err(|e| format!("crew {} email: {e}", crew.id))?)
         .subject(subject)
         .message_id(Some(format!("<{}@mp2>", file_name(key))))
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
@@ -112,7 +156,9 @@ async fn send_email(ctx: &Ctx, crew: &CrewMember, day: &DayRecord, plan: &PlanRe
             let bytes = msg.formatted();
             guard
                 .call(async move {
-                    tokio::task::spawn_blocking(move || write_atomic(&path, &bytes)).await.map_err(|e| e.to_string())?
+                    tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
+                        .await
+                        .map_err(|e| e.to_string())?
                 })
                 .await
                 .map_err(|e| e.to_string())
@@ -120,12 +166,24 @@ async fn send_email(ctx: &Ctx, crew: &CrewMember, day: &DayRecord, plan: &PlanRe
         EmailTransportKind::Smtp => {
             use lettre::AsyncTransport;
             let transport = smtp_transport(ctx, &cfg)?;
-            guard.call(async move { transport.send(msg).await.map(|_| ()).map_err(|e| e.to_string()) }).await.map_err(|e| e.to_string())
+            guard
+                .call(async move {
+                    transport
+                        .send(msg)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+                .await
+                .map_err(|e| e.to_string())
         }
     }
 }
 
-fn smtp_transport(ctx: &Ctx, cfg: &mp2::config::EmailTransport) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String> {
+fn smtp_transport(
+    ctx: &Ctx,
+    cfg: &mp2::config::EmailTransport,
+) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String> {
     use lettre::transport::smtp::client::{Tls, TlsParameters};
     use lettre::{AsyncSmtpTransport, Tokio1Executor};
     let host = cfg.host.clone().ok_or("notify.email.host is not set")?;
@@ -134,12 +192,18 @@ fn smtp_transport(ctx: &Ctx, cfg: &mp2::config::EmailTransport) -> Result<lettre
         mp2::config::Tls::Starttls | mp2::config::Tls::Implicit => {
             let mut tp = TlsParameters::builder(host.clone());
             if let Some(ca) = &cfg.ca_file {
-                let pem = std::fs::read(ca).map_err(|e| format!("notify.email.ca_file {}: {e}", ca.display()))?;
-                let cert = lettre::transport::smtp::client::Certificate::from_pem(&pem).map_err(|e| e.to_string())?;
+                let pem = std::fs::read(ca)
+                    .map_err(|e| format!("notify.email.ca_file {}: {e}", ca.display()))?;
+                let cert = lettre::transport::smtp::client::Certificate::from_pem(&pem)
+                    .map_err(|e| e.to_string())?;
                 tp = tp.add_root_certificate(cert);
             }
             let tp = tp.build().map_err(|e| e.to_string())?;
-            let tls = if cfg.tls == mp2::config::Tls::Implicit { Tls::Wrapper(tp) } else { Tls::Required(tp) };
+            let tls = if cfg.tls == mp2::config::Tls::Implicit {
+                Tls::Wrapper(tp)
+            } else {
+                Tls::Required(tp)
+            };
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host).tls(tls)
         }
     };
@@ -148,16 +212,39 @@ fn smtp_transport(ctx: &Ctx, cfg: &mp2::config::EmailTransport) -> Result<lettre
     }
     if let (Some(u), Some(pf)) = (&cfg.username, &cfg.password_file) {
         let pw = ctx.cfg.read_secret(pf)?;
-        b = b.credentials(lettre::transport::smtp::authentication::Credentials::new(u.clone(), pw));
+        b = b.credentials(lettre::transport::smtp::authentication::Credentials::new(
+            u.clone(),
+            pw,
+        ));
     }
     Ok(b.timeout(Some(ctx.cfg.integration("smtp").timeout)).build())
 }
 
-async fn send_sms(ctx: &Ctx, crew: &CrewMember, day: &DayRecord, plan: &PlanRecord, key: &str) -> Result<(), String> {
-    let Some(cfg) = ctx.cfg.notify.sms.clone() else { return Ok(()) };
-    let Some(to) = crew.phone.clone() else { return Ok(()) };
-    let production = day.schedule.production.clone().unwrap_or_else(|| ctx.cfg.production.name.clone());
-    let text = summary::sms(&production, &day.schedule, &plan.plan, day.version > 1, crew.language);
+async fn send_sms(
+    ctx: &Ctx,
+    crew: &CrewMember,
+    day: &DayRecord,
+    plan: &PlanRecord,
+    key: &str,
+) -> Result<(), String> {
+    let Some(cfg) = ctx.cfg.notify.sms.clone() else {
+        return Ok(());
+    };
+    let Some(to) = crew.phone.clone() else {
+        return Ok(());
+    };
+    let production = day
+        .schedule
+        .production
+        .clone()
+        .unwrap_or_else(|| ctx.cfg.production.name.clone());
+    let text = summary::sms(
+        &production,
+        &day.schedule,
+        &plan.plan,
+        day.version > 1,
+        crew.language,
+    );
     let guard = Guard::new(ctx, "sms");
     match cfg.provider {
         SmsProvider::None => Ok(()),
@@ -168,27 +255,55 @@ async fn send_sms(ctx: &Ctx, crew: &CrewMember, day: &DayRecord, plan: &PlanReco
             let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())?;
             guard
                 .call(async move {
-                    tokio::task::spawn_blocking(move || write_atomic(&path, &bytes)).await.map_err(|e| e.to_string())?
+                    tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
+                        .await
+                        .map_err(|e| e.to_string())?
                 })
                 .await
                 .map_err(|e| e.to_string())
         }
         SmsProvider::Twilio => {
-            let endpoint = cfg.endpoint.clone().unwrap_or_else(|| "https://api.twilio.com".into());
-            let sid = cfg.account_sid.clone().ok_or("notify.sms.account_sid is not set")?;
-            let token = ctx.cfg.read_secret(cfg.auth_token_file.as_deref().ok_or("notify.sms.auth_token_file is not set")?)?;
-            let url = format!("{}/2010-04-01/Accounts/{sid}/Messages.json", endpoint.trim_end_matches('/'));
-            let form = [("To", to), ("From", cfg.from.clone().unwrap_or_default()), ("Body", text)];
+            let endpoint = cfg
+                .endpoint
+                .clone()
+                .unwrap_or_else(|| "https://api.twilio.com".into());
+            let sid = cfg
+                .account_sid
+                .clone()
+                .ok_or("notify.sms.account_sid is not set")?;
+            let token = ctx.cfg.read_secret(
+                cfg.auth_token_file
+                    .as_deref()
+                    .ok_or("notify.sms.auth_token_file is not set")?,
+            )?;
+            let url = format!(
+                "{}/2010-04-01/Accounts/{sid}/Messages.json",
+                endpoint.trim_end_matches('/')
+            );
+            let form = [
+                ("To", to),
+                ("From", cfg.from.clone().unwrap_or_default()),
+                ("Body", text),
+            ];
             let client = reqwest::Client::new();
             guard
                 .call(async move {
-                    let r = client.post(&url).basic_auth(&sid, Some(&token)).form(&form).send().await.map_err(|e| e.to_string())?;
+                    let r = client
+                        .post(&url)
+                        .basic_auth(&sid, Some(&token))
+                        .form(&form)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
                     let status = r.status();
                     if status.is_success() {
                         Ok(())
                     } else {
                         let body = r.text().await.unwrap_or_default();
-                        Err(format!("Twilio answered {status}: {}", body.chars().take(200).collect::<String>()))
+                        Err(format!(
+                            "Twilio answered {status}: {}",
+                            body.chars().take(200).collect::<String>()
+                        ))
                     }
                 })
                 .await

@@ -37,17 +37,32 @@ impl Actor for ParserPool {
     type State = PoolState;
     type Arguments = Ctx;
 
-    async fn pre_start(&self, me: ActorRef<WorkMsg>, ctx: Ctx) -> Result<PoolState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        me: ActorRef<WorkMsg>,
+        ctx: Ctx,
+    ) -> Result<PoolState, ActorProcessingErr> {
         let n = ctx.cfg.parser.workers;
         let mut workers = Vec::with_capacity(n);
         for i in 0..n {
             workers.push(spawn_worker(&ctx, i, &me).await?);
         }
         let _ = me.cast(WorkMsg::Poke);
-        Ok(PoolState { ctx, workers, idle: (0..n).collect(), in_flight: HashMap::new(), crashes: HashMap::new() })
+        Ok(PoolState {
+            ctx,
+            workers,
+            idle: (0..n).collect(),
+            in_flight: HashMap::new(),
+            crashes: HashMap::new(),
+        })
     }
 
-    async fn handle(&self, me: ActorRef<WorkMsg>, msg: WorkMsg, st: &mut PoolState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        me: ActorRef<WorkMsg>,
+        msg: WorkMsg,
+        st: &mut PoolState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             WorkMsg::Panic => panic!("fault injection: parser_pool was asked to panic"),
             WorkMsg::Done(key) => {
@@ -62,17 +77,29 @@ impl Actor for ParserPool {
         Ok(())
     }
 
-    async fn handle_supervisor_evt(&self, me: ActorRef<WorkMsg>, evt: SupervisionEvent, st: &mut PoolState) -> Result<(), ActorProcessingErr> {
+    async fn handle_supervisor_evt(
+        &self,
+        me: ActorRef<WorkMsg>,
+        evt: SupervisionEvent,
+        st: &mut PoolState,
+    ) -> Result<(), ActorProcessingErr> {
         let cell: ActorCell = match evt {
             SupervisionEvent::ActorFailed(c, _) | SupervisionEvent::ActorTerminated(c, _, _) => c,
             _ => return Ok(()),
         };
-        let Some(i) = st.workers.iter().position(|w| w.get_id() == cell.get_id()) else { return Ok(()) };
+        let Some(i) = st.workers.iter().position(|w| w.get_id() == cell.get_id()) else {
+            return Ok(());
+        };
         if st.ctx.is_stopping() {
             return Ok(());
         }
         st.ctx.health.count_restart("parser_pool.worker");
-        if let Some(key) = st.in_flight.iter().find(|(_, w)| **w == i).map(|(k, _)| k.clone()) {
+        if let Some(key) = st
+            .in_flight
+            .iter()
+            .find(|(_, w)| **w == i)
+            .map(|(k, _)| k.clone())
+        {
             st.in_flight.remove(&key);
             let n = st.crashes.entry(key.clone()).or_insert(0);
             *n += 1;
@@ -80,7 +107,9 @@ impl Actor for ParserPool {
                 tracing::error!(message = %key, "Parser crashed three times on this message; marking it failed");
                 if let Ok(Some(mut rec)) = st.ctx.store.message(&key) {
                     rec.stage = Stage::Failed;
-                    rec.errors.push("the parser crashed three times on this message; see the daemon log".into());
+                    rec.errors.push(
+                        "the parser crashed three times on this message; see the daemon log".into(),
+                    );
                     st.ctx.store.advance(Stage::Seen, &rec)?;
                 }
                 st.crashes.remove(&key);
@@ -93,8 +122,18 @@ impl Actor for ParserPool {
     }
 }
 
-async fn spawn_worker(ctx: &Ctx, i: usize, pool: &ActorRef<WorkMsg>) -> Result<ActorRef<ParseJob>, ActorProcessingErr> {
-    let (w, _) = Actor::spawn_linked(None, ParserWorker { index: i }, (ctx.clone(), pool.clone()), pool.get_cell()).await?;
+async fn spawn_worker(
+    ctx: &Ctx,
+    i: usize,
+    pool: &ActorRef<WorkMsg>,
+) -> Result<ActorRef<ParseJob>, ActorProcessingErr> {
+    let (w, _) = Actor::spawn_linked(
+        None,
+        ParserWorker { index: i },
+        (ctx.clone(), pool.clone()),
+        pool.get_cell(),
+    )
+    .await?;
     Ok(w)
 }
 
@@ -125,12 +164,21 @@ impl Actor for ParserWorker {
     type State = (Ctx, ActorRef<WorkMsg>);
     type Arguments = (Ctx, ActorRef<WorkMsg>);
 
-    async fn pre_start(&self, _me: ActorRef<ParseJob>, args: Self::Arguments) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _me: ActorRef<ParseJob>,
+        args: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
         tracing::debug!(worker = self.index, "Parser worker ready");
         Ok(args)
     }
 
-    async fn handle(&self, _me: ActorRef<ParseJob>, ParseJob(key): ParseJob, (ctx, pool): &mut Self::State) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _me: ActorRef<ParseJob>,
+        ParseJob(key): ParseJob,
+        (ctx, pool): &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
         parse_one(ctx, &key).await?;
         let _ = pool.cast(WorkMsg::Done(key));
         Ok(())
@@ -145,19 +193,25 @@ async fn parse_one(ctx: &Ctx, key: &str) -> Result<(), ActorProcessingErr> {
     };
     let opts = ParseOptions {
         filter: ctx.cfg.filter.clone(),
-        pdf: mp2::pdf::Options { ocr: ctx.cfg.parser.ocr, ..Default::default() },
+        pdf: mp2::pdf::Options {
+            ocr: ctx.cfg.parser.ocr,
+            ..Default::default()
+        },
         production: ctx.cfg.production.name.clone(),
     };
     let limit = ctx.cfg.parser.ocr_timeout + Duration::from_secs(30);
     let name = format!("{key}.eml");
-    let job = tokio::task::spawn_blocking(move || parse_bytes(&name, SourceKind::Email, &raw, &opts));
+    let job =
+        tokio::task::spawn_blocking(move || parse_bytes(&name, SourceKind::Email, &raw, &opts));
     let result = match tokio::time::timeout(limit, job).await {
         Ok(Ok(r)) => r,
         Ok(Err(join)) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
         Ok(Err(join)) => return Err(join.into()),
         Err(_) => {
             rec.stage = Stage::Failed;
-            rec.errors.push(format!("parsing took longer than {limit:?}; the message was given up"));
+            rec.errors.push(format!(
+                "parsing took longer than {limit:?}; the message was given up"
+            ));
             store.advance(Stage::Seen, &rec)?;
             return Ok(());
         }
@@ -177,7 +231,8 @@ async fn parse_one(ctx: &Ctx, key: &str) -> Result<(), ActorProcessingErr> {
     if result.schedules.is_empty() {
         rec.stage = Stage::Failed;
         if rec.errors.is_empty() {
-            rec.errors.push("no shooting day found in the attached PDF(s)".into());
+            rec.errors
+                .push("no shooting day found in the attached PDF(s)".into());
         }
         store.advance(Stage::Seen, &rec)?;
         tracing::warn!(message_id = %rec.message_id, errors = ?rec.errors, "Schedule e-mail gave no shooting day");

@@ -64,7 +64,8 @@ fn clear(name: &str) {
 
 /// Makes the named worker panic (fault injection).
 pub fn inject_panic(name: &str) -> Result<(), String> {
-    let a = ActorRef::<WorkMsg>::where_is(name.to_string()).ok_or_else(|| format!("no running actor named {name:?}"))?;
+    let a = ActorRef::<WorkMsg>::where_is(name.to_string())
+        .ok_or_else(|| format!("no running actor named {name:?}"))?;
     a.cast(WorkMsg::Panic).map_err(|e| e.to_string())
 }
 
@@ -103,14 +104,23 @@ impl<W: StageWork> Actor for StageActor<W> {
     type State = StageState;
     type Arguments = Ctx;
 
-    async fn pre_start(&self, me: ActorRef<WorkMsg>, ctx: Ctx) -> Result<StageState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        me: ActorRef<WorkMsg>,
+        ctx: Ctx,
+    ) -> Result<StageState, ActorProcessingErr> {
         // Whatever was left in our queue by a crash is done first.
         clear(W::NAME);
         let _ = me.cast(WorkMsg::Poke);
         Ok(StageState { ctx, attempts: 0 })
     }
 
-    async fn handle(&self, me: ActorRef<WorkMsg>, msg: WorkMsg, st: &mut StageState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        me: ActorRef<WorkMsg>,
+        msg: WorkMsg,
+        st: &mut StageState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             WorkMsg::Panic => panic!("fault injection: {} was asked to panic", W::NAME),
             WorkMsg::Done(_) => {}

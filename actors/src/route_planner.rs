@@ -22,7 +22,9 @@ type Point = Option<(f64, f64)>;
 
 /// Stated coordinates, else the postal district's centre.
 fn coords(s: &Site) -> Point {
-    s.lat.zip(s.lon).or_else(|| mp2::geo::approx_coords(&s.address))
+    s.lat
+        .zip(s.lon)
+        .or_else(|| mp2::geo::approx_coords(&s.address))
 }
 
 impl StageWork for RoutePlanner {
@@ -36,7 +38,12 @@ impl StageWork for RoutePlanner {
             let day = match ctx.store.day(&date) {
                 Ok(Some(d)) => d,
                 Ok(None) => continue,
-                Err(e) => return Outcome::Retry { error: e.to_string(), after: std::time::Duration::from_secs(5) },
+                Err(e) => {
+                    return Outcome::Retry {
+                        error: e.to_string(),
+                        after: std::time::Duration::from_secs(5),
+                    }
+                }
             };
             for crew in &ctx.cfg.crew {
                 if let Ok(Some(p)) = ctx.store.plan(&date, &crew.id) {
@@ -45,15 +52,28 @@ impl StageWork for RoutePlanner {
                     }
                 }
                 let (route, mut warnings) = route_for(ctx, &guard, &day.schedule, crew).await;
-                let input = PlanInput { day: &day.schedule, crew, buffers: &ctx.cfg.buffers, tz: ctx.cfg.tz() };
+                let input = PlanInput {
+                    day: &day.schedule,
+                    crew,
+                    buffers: &ctx.cfg.buffers,
+                    tz: ctx.cfg.tz(),
+                };
                 match plan::plan(&input, &route) {
                     Ok(mut p) => {
                         warnings.append(&mut p.warnings);
                         p.warnings = warnings;
                         p.checklist = checklist(&day.schedule);
-                        let r = PlanRecord { date: date.clone(), crew: crew.id.clone(), day_version: day.version, plan: p };
+                        let r = PlanRecord {
+                            date: date.clone(),
+                            crew: crew.id.clone(),
+                            day_version: day.version,
+                            plan: p,
+                        };
                         if let Err(e) = ctx.store.put_plan(&r) {
-                            return Outcome::Retry { error: e.to_string(), after: std::time::Duration::from_secs(5) };
+                            return Outcome::Retry {
+                                error: e.to_string(),
+                                after: std::time::Duration::from_secs(5),
+                            };
                         }
                     }
                     Err(e) => {
@@ -71,12 +91,18 @@ impl StageWork for RoutePlanner {
 }
 
 /// The legs for one crew member on one day.
-async fn route_for(ctx: &Ctx, guard: &Guard, day: &ShootDay, crew: &CrewMember) -> (Route, Vec<String>) {
+async fn route_for(
+    ctx: &Ctx,
+    guard: &Guard,
+    day: &ShootDay,
+    crew: &CrewMember,
+) -> (Route, Vec<String>) {
     let mut warnings = Vec::new();
-    let loc: Point = day
-        .locations
-        .first()
-        .and_then(|l| l.lat.zip(l.lon).or_else(|| l.address.as_deref().and_then(mp2::geo::approx_coords)));
+    let loc: Point = day.locations.first().and_then(|l| {
+        l.lat
+            .zip(l.lon)
+            .or_else(|| l.address.as_deref().and_then(mp2::geo::approx_coords))
+    });
     let home = coords(&crew.home);
     let mut leg = |from: Stop, to: Stop, a: Point, b: Point| -> Leg {
         let (l, w) = estimate_leg(from, to, a, b);
@@ -92,7 +118,9 @@ async fn route_for(ctx: &Ctx, guard: &Guard, day: &ShootDay, crew: &CrewMember) 
                 base_to_location: leg(Stop::Base, Stop::Location, bp, loc),
             }
         }
-        _ => Route::Direct { home_to_location: leg(Stop::Home, Stop::Location, home, loc) },
+        _ => Route::Direct {
+            home_to_location: leg(Stop::Home, Stop::Location, home, loc),
+        },
     };
     // The estimate is computed locally, yet it is still a call of the
     // `routes` integration: counted, rate-limited and breaker-guarded like
@@ -108,7 +136,10 @@ async fn route_for(ctx: &Ctx, guard: &Guard, day: &ShootDay, crew: &CrewMember) 
 /// Kit and clothing reminders from what the sheet says.
 fn checklist(day: &ShootDay) -> Vec<String> {
     let mut c = Vec::new();
-    if matches!(day.set_type, Some(mp2::model::SetType::Ext) | Some(mp2::model::SetType::IntExt)) {
+    if matches!(
+        day.set_type,
+        Some(mp2::model::SetType::Ext) | Some(mp2::model::SetType::IntExt)
+    ) {
         c.push("plener: odzież na zewnątrz, ochrona sprzętu przed deszczem".to_string());
     }
     if !day.safety_notes.is_empty() {

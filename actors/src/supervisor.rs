@@ -16,7 +16,9 @@
 use crate::ctx::{Ctx, PartState};
 use crate::guard::{Breaker, Limiter};
 use crate::pipeline::StageActor;
-use crate::{calendar_syncer, mailbox_watcher, notifier, parser_pool, retry, route_planner, weather_poller};
+use crate::{
+    calendar_syncer, mailbox_watcher, notifier, parser_pool, retry, route_planner, weather_poller,
+};
 use mp2::config::INTEGRATIONS;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
 use std::collections::{HashMap, VecDeque};
@@ -24,8 +26,14 @@ use std::time::{Duration, Instant};
 
 /// The six workers, in start order (the mailbox last, so the pipeline is
 /// ready when mail arrives).
-pub const WORKERS: [&str; 6] =
-    ["parser_pool", "route_planner", "calendar_syncer", "notifier", "weather_poller", "mailbox_watcher"];
+pub const WORKERS: [&str; 6] = [
+    "parser_pool",
+    "route_planner",
+    "calendar_syncer",
+    "notifier",
+    "weather_poller",
+    "mailbox_watcher",
+];
 
 /// Every child of the root, guards first (workers call them).
 pub fn children() -> Vec<String> {
@@ -85,15 +93,29 @@ impl Actor for Root {
     type State = RootState;
     type Arguments = Ctx;
 
-    async fn pre_start(&self, me: ActorRef<RootMsg>, ctx: Ctx) -> Result<RootState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        me: ActorRef<RootMsg>,
+        ctx: Ctx,
+    ) -> Result<RootState, ActorProcessingErr> {
         for name in children() {
             ctx.health.set_part(&name, PartState::Restarting, None);
             let _ = me.cast(RootMsg::Start(name));
         }
-        Ok(RootState { policy: RestartPolicy::from_ctx(&ctx), ctx, recent: HashMap::new(), shutting_down: false })
+        Ok(RootState {
+            policy: RestartPolicy::from_ctx(&ctx),
+            ctx,
+            recent: HashMap::new(),
+            shutting_down: false,
+        })
     }
 
-    async fn handle(&self, me: ActorRef<RootMsg>, msg: RootMsg, st: &mut RootState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        me: ActorRef<RootMsg>,
+        msg: RootMsg,
+        st: &mut RootState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             RootMsg::Start(name) => {
                 if st.shutting_down || ractor::registry::where_is(name.clone()).is_some() {
@@ -113,10 +135,17 @@ impl Actor for Root {
             RootMsg::Shutdown(reply) => {
                 st.shutting_down = true;
                 let mut order = vec!["mailbox_watcher".to_string()];
-                order.extend(WORKERS.iter().filter(|w| **w != "mailbox_watcher").map(|w| w.to_string()));
+                order.extend(
+                    WORKERS
+                        .iter()
+                        .filter(|w| **w != "mailbox_watcher")
+                        .map(|w| w.to_string()),
+                );
                 for name in order {
                     if let Some(cell) = ractor::registry::where_is(name.clone()) {
-                        let _ = cell.stop_and_wait(Some("shutdown".into()), Some(Duration::from_secs(3))).await;
+                        let _ = cell
+                            .stop_and_wait(Some("shutdown".into()), Some(Duration::from_secs(3)))
+                            .await;
                     }
                 }
                 me.stop_children(Some("shutdown".into()));
@@ -126,15 +155,23 @@ impl Actor for Root {
         Ok(())
     }
 
-    async fn handle_supervisor_evt(&self, me: ActorRef<RootMsg>, evt: SupervisionEvent, st: &mut RootState) -> Result<(), ActorProcessingErr> {
+    async fn handle_supervisor_evt(
+        &self,
+        me: ActorRef<RootMsg>,
+        evt: SupervisionEvent,
+        st: &mut RootState,
+    ) -> Result<(), ActorProcessingErr> {
         let (cell, why): (ActorCell, String) = match evt {
             SupervisionEvent::ActorFailed(cell, err) => (cell, format!("failed: {err}")),
-            SupervisionEvent::ActorTerminated(cell, _, reason) => {
-                (cell, format!("stopped: {}", reason.unwrap_or_else(|| "no reason".into())))
-            }
+            SupervisionEvent::ActorTerminated(cell, _, reason) => (
+                cell,
+                format!("stopped: {}", reason.unwrap_or_else(|| "no reason".into())),
+            ),
             _ => return Ok(()),
         };
-        let Some(name) = cell.get_name() else { return Ok(()) };
+        let Some(name) = cell.get_name() else {
+            return Ok(());
+        };
         if st.shutting_down {
             return Ok(());
         }
@@ -146,24 +183,42 @@ impl Actor for Root {
 }
 
 impl Root {
-    fn schedule_restart(&self, me: &ActorRef<RootMsg>, st: &mut RootState, name: &str, start_error: Option<String>) {
+    fn schedule_restart(
+        &self,
+        me: &ActorRef<RootMsg>,
+        st: &mut RootState,
+        name: &str,
+        start_error: Option<String>,
+    ) {
         let now = Instant::now();
         let recent = st.recent.entry(name.to_string()).or_default();
         recent.push_back(now);
-        while recent.front().is_some_and(|t| now.duration_since(*t) > st.policy.period) {
+        while recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > st.policy.period)
+        {
             recent.pop_front();
         }
         let delay = if recent.len() as u32 > st.policy.intensity {
             let reason = start_error.unwrap_or_else(|| {
-                format!("more than {} restarts in {:?}", st.policy.intensity, st.policy.period)
+                format!(
+                    "more than {} restarts in {:?}",
+                    st.policy.intensity, st.policy.period
+                )
             });
             tracing::error!(actor = %name, %reason, retry_in = ?st.policy.down_retry, "Part marked down; the rest keeps working");
             st.ctx.health.set_part(name, PartState::Down, Some(reason));
             recent.clear();
             st.policy.down_retry
         } else {
-            st.ctx.health.set_part(name, PartState::Restarting, start_error);
-            retry::delay(recent.len().saturating_sub(1) as u32, st.policy.initial_delay, st.policy.max_delay)
+            st.ctx
+                .health
+                .set_part(name, PartState::Restarting, start_error);
+            retry::delay(
+                recent.len().saturating_sub(1) as u32,
+                st.policy.initial_delay,
+                st.policy.max_delay,
+            )
         };
         let n = name.to_string();
         let _ = me.send_after(delay, move || RootMsg::Start(n));
@@ -175,23 +230,39 @@ async fn spawn_child(name: &str, ctx: &Ctx, sup: ActorCell) -> Result<(), String
     let n = Some(name.to_string());
     let c = ctx.clone();
     let r = match name {
-        "mailbox_watcher" => Actor::spawn_linked(n, mailbox_watcher::MailboxWatcher, c, sup).await.map(|_| ()),
-        "parser_pool" => Actor::spawn_linked(n, parser_pool::ParserPool, c, sup).await.map(|_| ()),
-        "route_planner" => Actor::spawn_linked(n, StageActor(route_planner::RoutePlanner), c, sup).await.map(|_| ()),
+        "mailbox_watcher" => Actor::spawn_linked(n, mailbox_watcher::MailboxWatcher, c, sup)
+            .await
+            .map(|_| ()),
+        "parser_pool" => Actor::spawn_linked(n, parser_pool::ParserPool, c, sup)
+            .await
+            .map(|_| ()),
+        "route_planner" => Actor::spawn_linked(n, StageActor(route_planner::RoutePlanner), c, sup)
+            .await
+            .map(|_| ()),
         "calendar_syncer" => {
-            Actor::spawn_linked(n, StageActor(calendar_syncer::CalendarSyncer), c, sup).await.map(|_| ())
+            Actor::spawn_linked(n, StageActor(calendar_syncer::CalendarSyncer), c, sup)
+                .await
+                .map(|_| ())
         }
-        "notifier" => Actor::spawn_linked(n, StageActor(notifier::Notifier), c, sup).await.map(|_| ()),
-        "weather_poller" => Actor::spawn_linked(n, weather_poller::WeatherPoller, c, sup).await.map(|_| ()),
+        "notifier" => Actor::spawn_linked(n, StageActor(notifier::Notifier), c, sup)
+            .await
+            .map(|_| ()),
+        "weather_poller" => Actor::spawn_linked(n, weather_poller::WeatherPoller, c, sup)
+            .await
+            .map(|_| ()),
         other => {
             let integration = INTEGRATIONS
                 .iter()
                 .find(|i| other.ends_with(&format!(".{i}")))
                 .ok_or_else(|| format!("unknown child {other}"))?;
             if other.starts_with("limiter.") {
-                Actor::spawn_linked(n, Limiter, (c, *integration), sup).await.map(|_| ())
+                Actor::spawn_linked(n, Limiter, (c, *integration), sup)
+                    .await
+                    .map(|_| ())
             } else {
-                Actor::spawn_linked(n, Breaker, (c, *integration), sup).await.map(|_| ())
+                Actor::spawn_linked(n, Breaker, (c, *integration), sup)
+                    .await
+                    .map(|_| ())
             }
         }
     };

@@ -20,13 +20,20 @@ impl Actor for WeatherPoller {
     async fn pre_start(&self, _me: ActorRef<WorkMsg>, ctx: Ctx) -> Result<Ctx, ActorProcessingErr> {
         let problem = match ctx.cfg.weather.provider {
             WeatherProvider::None => None,
-            p => Some(format!("weather provider {p:?} is not available in this build; forecasts are off")),
+            p => Some(format!(
+                "weather provider {p:?} is not available in this build; forecasts are off"
+            )),
         };
         ctx.health.condition("weather", problem);
         Ok(ctx)
     }
 
-    async fn handle(&self, _me: ActorRef<WorkMsg>, msg: WorkMsg, _ctx: &mut Ctx) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _me: ActorRef<WorkMsg>,
+        msg: WorkMsg,
+        _ctx: &mut Ctx,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             WorkMsg::Panic => panic!("fault injection: weather_poller was asked to panic"),
             WorkMsg::Poke | WorkMsg::Done(_) => Ok(()),

@@ -44,14 +44,21 @@ fn main() -> ExitCode {
     let cfg = match Config::load(&path) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("mp2d: invalid configuration: {}", e.0.first().map(|i| i.to_string()).unwrap_or_default());
+            eprintln!(
+                "mp2d: invalid configuration: {}",
+                e.0.first().map(|i| i.to_string()).unwrap_or_default()
+            );
             for more in e.0.iter().skip(1) {
                 eprintln!("mp2d: also: {more}");
             }
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("mp2d: cannot start the runtime: {e}");
@@ -113,9 +120,26 @@ async fn show_demo_result(ctx: mp2_actors::ctx::Ctx, dir: PathBuf) {
     let cfg = &ctx.cfg;
     out.push_str(&format!(
         "\ncalendars (ICS):      {}\ne-mails sent (.eml): {}\nSMS sent (.json):    {}\n",
-        cfg.calendar.dir.as_deref().map(abs).unwrap_or_default().display(),
-        cfg.notify.email.as_ref().and_then(|e| e.dir.as_deref()).map(abs).unwrap_or_default().display(),
-        cfg.notify.sms.as_ref().and_then(|e| e.dir.as_deref()).map(abs).unwrap_or_default().display(),
+        cfg.calendar
+            .dir
+            .as_deref()
+            .map(abs)
+            .unwrap_or_default()
+            .display(),
+        cfg.notify
+            .email
+            .as_ref()
+            .and_then(|e| e.dir.as_deref())
+            .map(abs)
+            .unwrap_or_default()
+            .display(),
+        cfg.notify
+            .sms
+            .as_ref()
+            .and_then(|e| e.dir.as_deref())
+            .map(abs)
+            .unwrap_or_default()
+            .display(),
     ));
     out.push_str(&format!(
         "try:  mp2ctl --socket {} schedules   (status, history, --json)\nCtrl-C stops the daemon; drop more .eml files into {} to see them handled.\n",

@@ -27,7 +27,10 @@ impl MaildirWatcher {
     pub fn run(self) {
         for d in ["new", "cur", "tmp"] {
             if let Err(e) = fs::create_dir_all(self.root.join(d)) {
-                self.health.down(&format!("cannot create Maildir folder {}: {e}", self.root.join(d).display()));
+                self.health.down(&format!(
+                    "cannot create Maildir folder {}: {e}",
+                    self.root.join(d).display()
+                ));
             }
         }
         while !self.stop.load(Ordering::SeqCst) {
@@ -52,7 +55,14 @@ impl MaildirWatcher {
             .map_err(|e| format!("cannot read {}: {e}", new.display()))?
             .filter_map(|e| e.ok())
             .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
-            .map(|e| (e.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH), e.path()))
+            .map(|e| {
+                (
+                    e.metadata()
+                        .and_then(|m| m.modified())
+                        .unwrap_or(std::time::UNIX_EPOCH),
+                    e.path(),
+                )
+            })
             .collect();
         files.sort();
         let mut n = 0;
@@ -94,16 +104,23 @@ impl MaildirWatcher {
 
 /// The Maildir unique name: the file name before `:2,…` flags.
 fn unique_part(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     name.split(':').next().unwrap_or(&name).to_string()
 }
 
 fn read_capped(path: &Path, max: usize) -> Result<Vec<u8>, String> {
     let f = fs::File::open(path).map_err(|e| e.to_string())?;
     let mut buf = Vec::new();
-    f.take(max as u64 + 1).read_to_end(&mut buf).map_err(|e| e.to_string())?;
+    f.take(max as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
     if buf.len() > max {
-        return Err(format!("larger than filter.max_message_bytes ({max} bytes)"));
+        return Err(format!(
+            "larger than filter.max_message_bytes ({max} bytes)"
+        ));
     }
     Ok(buf)
 }
