@@ -13,7 +13,9 @@ fn bench(c: &mut Criterion) {
     let mails = demo_mails();
     let mail = &mails[0];
     let (_, pdf) = &mail.pdfs[0];
-    c.bench_function("pdf: generated single-day sheet", |b| b.iter(|| parse_pdf(black_box(pdf), &opts)));
+    c.bench_function("pdf: generated single-day sheet", |b| {
+        b.iter(|| parse_pdf(black_box(pdf), &opts))
+    });
     c.bench_function("email: generated schedule mail", |b| {
         b.iter(|| parse_bytes("m.eml", SourceKind::Email, black_box(&mail.raw), &opts))
     });
@@ -27,9 +29,23 @@ fn bench(c: &mut Criterion) {
             .filter_map(|f| std::fs::read(f).ok())
             .filter(|b| b.len() < 120_000)
             .collect();
-        let no_ocr = ParseOptions { pdf: mp2::pdf::Options { ocr: false, ..Default::default() }, ..opts.clone() };
+        let no_ocr = ParseOptions {
+            pdf: mp2::pdf::Options {
+                ocr: false,
+                ..Default::default()
+            },
+            ..opts.clone()
+        };
         c.bench_function("pdf: sample corpus, all text sheets", |b| {
-            b.iter(|| docs.iter().map(|d| parse_pdf(black_box(d), &no_ocr).map(|v| v.len()).unwrap_or(0)).sum::<usize>())
+            b.iter(|| {
+                docs.iter()
+                    .map(|d| {
+                        parse_pdf(black_box(d), &no_ocr)
+                            .map(|v| v.len())
+                            .unwrap_or(0)
+                    })
+                    .sum::<usize>()
+            })
         });
     }
 }

@@ -93,7 +93,10 @@ pub struct Production {
 
 impl Default for Production {
     fn default() -> Self {
-        Production { name: "MP2".into(), base: None }
+        Production {
+            name: "MP2".into(),
+            base: None,
+        }
     }
 }
 
@@ -233,9 +236,13 @@ pub struct Filter {
 impl Default for Filter {
     fn default() -> Self {
         Filter {
-            senders: ["produkcja-mp2.pl", "mp2film.pl", "asystent.produkcji@gmail.com"]
-                .map(String::from)
-                .to_vec(),
+            senders: [
+                "produkcja-mp2.pl",
+                "mp2film.pl",
+                "asystent.produkcji@gmail.com",
+            ]
+            .map(String::from)
+            .to_vec(),
             keywords: [
                 "MP2",
                 "plan zdjęciowy",
@@ -265,7 +272,13 @@ pub struct Buffers {
 
 impl Default for Buffers {
     fn default() -> Self {
-        Buffers { morning_routine: 45, car_change: 15, parking: 10, entry: 10, traffic: 20 }
+        Buffers {
+            morning_routine: 45,
+            car_change: 15,
+            parking: 10,
+            entry: 10,
+            traffic: 20,
+        }
     }
 }
 
@@ -322,7 +335,11 @@ pub struct Routes {
 
 impl Default for Routes {
     fn default() -> Self {
-        Routes { provider: RouteProvider::Estimate, endpoint: None, api_key_file: None }
+        Routes {
+            provider: RouteProvider::Estimate,
+            endpoint: None,
+            api_key_file: None,
+        }
     }
 }
 
@@ -490,12 +507,12 @@ impl Integration {
             .rate
             .split_once('/')
             .ok_or_else(|| format!("rate {:?} must look like \"2/s\"", self.rate))?;
-        let n: u32 = n
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("rate {:?}: the count must be a whole number above 0", self.rate))?;
+        let n: u32 = n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            format!(
+                "rate {:?}: the count must be a whole number above 0",
+                self.rate
+            )
+        })?;
         let per = match per.trim() {
             "s" => Duration::from_secs(1),
             "m" | "min" => Duration::from_secs(60),
@@ -518,7 +535,11 @@ pub struct Parser {
 
 impl Default for Parser {
     fn default() -> Self {
-        Parser { workers: 2, ocr: true, ocr_timeout: Duration::from_secs(60) }
+        Parser {
+            workers: 2,
+            ocr: true,
+            ocr_timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -535,7 +556,14 @@ pub struct ConfigIssue {
 
 impl fmt::Display for ConfigIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}: {}", self.file.display(), self.line, self.key, self.message)
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file.display(),
+            self.line,
+            self.key,
+            self.message
+        )
     }
 }
 
@@ -590,7 +618,11 @@ impl Config {
 
     /// The folder relative paths are taken from.
     pub fn base_dir(&self) -> PathBuf {
-        let dir = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         if dir.as_os_str().is_empty() {
             PathBuf::from(".")
         } else {
@@ -625,7 +657,10 @@ impl Config {
 
     /// The zone every local time is in.
     pub fn tz(&self) -> chrono_tz::Tz {
-        self.daemon.timezone.parse().unwrap_or(chrono_tz::Europe::Warsaw)
+        self.daemon
+            .timezone
+            .parse()
+            .unwrap_or(chrono_tz::Europe::Warsaw)
     }
 
     /// Guard settings for one of [`INTEGRATIONS`] (defaults when not configured).
@@ -642,7 +677,11 @@ impl Config {
                 candidates.push(Path::new(&dir).join(name));
             }
         }
-        candidates.push(if file.is_relative() { self.base_dir().join(file) } else { file.to_path_buf() });
+        candidates.push(if file.is_relative() {
+            self.base_dir().join(file)
+        } else {
+            file.to_path_buf()
+        });
         for c in &candidates {
             if let Ok(s) = std::fs::read_to_string(c) {
                 return Ok(s.trim_end_matches(['\n', '\r']).to_string());
@@ -655,9 +694,20 @@ impl Config {
     }
 
     fn validate(&self, text: &str) -> Vec<ConfigIssue> {
-        let mut v = Validator { text, file: &self.path, issues: Vec::new() };
+        let mut v = Validator {
+            text,
+            file: &self.path,
+            issues: Vec::new(),
+        };
         if self.daemon.timezone.parse::<chrono_tz::Tz>().is_err() {
-            v.err("daemon", "timezone", &format!("unknown time zone {:?}; use an IANA name such as \"Europe/Warsaw\"", self.daemon.timezone));
+            v.err(
+                "daemon",
+                "timezone",
+                &format!(
+                    "unknown time zone {:?}; use an IANA name such as \"Europe/Warsaw\"",
+                    self.daemon.timezone
+                ),
+            );
         }
         if self.daemon.queue_capacity == 0 {
             v.err("daemon", "queue_capacity", "must be at least 1");
@@ -684,7 +734,11 @@ impl Config {
                     }
                     _ => {
                         if i.password_file.is_none() {
-                            v.err("mailbox", "password_file", "is required (a file holding the IMAP password)");
+                            v.err(
+                                "mailbox",
+                                "password_file",
+                                "is required (a file holding the IMAP password)",
+                            );
                         }
                     }
                 }
@@ -694,24 +748,52 @@ impl Config {
             }
             Mailbox::Maildir(m) => {
                 if m.path.as_os_str().is_empty() {
-                    v.err("mailbox", "path", "must name the Maildir root (holding new/, cur/, tmp/)");
+                    v.err(
+                        "mailbox",
+                        "path",
+                        "must name the Maildir root (holding new/, cur/, tmp/)",
+                    );
                 }
             }
         }
         if self.filter.senders.is_empty() {
-            v.err("filter", "senders", "must list at least one address or domain, or no mail is ever accepted");
+            v.err(
+                "filter",
+                "senders",
+                "must list at least one address or domain, or no mail is ever accepted",
+            );
         }
         if self.filter.keywords.iter().any(|k| k.trim().is_empty()) {
-            v.err("filter", "keywords", "must not contain an empty keyword (it would match every message)");
+            v.err(
+                "filter",
+                "keywords",
+                "must not contain an empty keyword (it would match every message)",
+            );
         }
         let mut seen = std::collections::HashSet::new();
         for (n, c) in self.crew.iter().enumerate() {
             let table = format!("crew[{n}]");
-            if c.id.is_empty() || !c.id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
-                v.err(&table, "id", &format!("{:?} must be letters, digits, - or _ (it names calendars and files)", c.id));
+            if c.id.is_empty()
+                || !c
+                    .id
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+            {
+                v.err(
+                    &table,
+                    "id",
+                    &format!(
+                        "{:?} must be letters, digits, - or _ (it names calendars and files)",
+                        c.id
+                    ),
+                );
             }
             if !seen.insert(c.id.clone()) {
-                v.err(&table, "id", &format!("{:?} is used twice; crew ids must be unique", c.id));
+                v.err(
+                    &table,
+                    "id",
+                    &format!("{:?} is used twice; crew ids must be unique", c.id),
+                );
             }
             if c.channels.contains(&Channel::Email) && c.email.is_none() {
                 v.err(&table, "email", "is required when channels lists \"email\"");
@@ -719,7 +801,11 @@ impl Config {
             if c.channels.contains(&Channel::Sms) {
                 match &c.phone {
                     None => v.err(&table, "phone", "is required when channels lists \"sms\""),
-                    Some(p) if !is_e164(p) => v.err(&table, "phone", &format!("{p:?} must be E.164, e.g. \"+48601234567\"")),
+                    Some(p) if !is_e164(p) => v.err(
+                        &table,
+                        "phone",
+                        &format!("{p:?} must be E.164, e.g. \"+48601234567\""),
+                    ),
                     _ => {}
                 }
             }
@@ -734,26 +820,64 @@ impl Config {
         match self.routes.provider {
             RouteProvider::Google => {
                 if self.routes.api_key_file.is_none() {
-                    v.err("routes", "api_key_file", "is required for provider \"google\"");
+                    v.err(
+                        "routes",
+                        "api_key_file",
+                        "is required for provider \"google\"",
+                    );
                 }
-                check_url(&mut v, "routes", "endpoint", self.routes.endpoint.as_deref(), false);
+                check_url(
+                    &mut v,
+                    "routes",
+                    "endpoint",
+                    self.routes.endpoint.as_deref(),
+                    false,
+                );
             }
-            RouteProvider::Osrm => check_url(&mut v, "routes", "endpoint", self.routes.endpoint.as_deref(), false),
+            RouteProvider::Osrm => check_url(
+                &mut v,
+                "routes",
+                "endpoint",
+                self.routes.endpoint.as_deref(),
+                false,
+            ),
             RouteProvider::Estimate => {}
         }
         match self.weather.provider {
             WeatherProvider::Openweathermap => {
                 if self.weather.api_key_file.is_none() {
-                    v.err("weather", "api_key_file", "is required for provider \"openweathermap\"");
+                    v.err(
+                        "weather",
+                        "api_key_file",
+                        "is required for provider \"openweathermap\"",
+                    );
                 }
-                check_url(&mut v, "weather", "endpoint", self.weather.endpoint.as_deref(), false);
+                check_url(
+                    &mut v,
+                    "weather",
+                    "endpoint",
+                    self.weather.endpoint.as_deref(),
+                    false,
+                );
             }
-            WeatherProvider::OpenMeteo => check_url(&mut v, "weather", "endpoint", self.weather.endpoint.as_deref(), false),
+            WeatherProvider::OpenMeteo => check_url(
+                &mut v,
+                "weather",
+                "endpoint",
+                self.weather.endpoint.as_deref(),
+                false,
+            ),
             WeatherProvider::None => {}
         }
         match self.calendar.provider {
             CalendarProvider::Caldav => {
-                check_url(&mut v, "calendar", "url", self.calendar.url.as_deref(), true);
+                check_url(
+                    &mut v,
+                    "calendar",
+                    "url",
+                    self.calendar.url.as_deref(),
+                    true,
+                );
             }
             CalendarProvider::Google => {
                 if self.calendar.token_file.is_none() {
@@ -762,7 +886,11 @@ impl Config {
             }
             CalendarProvider::Ics => {
                 if self.calendar.dir.is_none() {
-                    v.err("calendar", "dir", "is required for provider \"ics\" (the folder for <crew>.ics files)");
+                    v.err(
+                        "calendar",
+                        "dir",
+                        "is required for provider \"ics\" (the folder for <crew>.ics files)",
+                    );
                 }
             }
         }
@@ -773,10 +901,18 @@ impl Config {
                         v.err("notify.email", "host", "is required for transport \"smtp\"");
                     }
                     if e.tls == Tls::None && !e.host.as_deref().map(is_loopback).unwrap_or(true) {
-                        v.err("notify.email", "tls", "\"none\" is only allowed to a loopback host");
+                        v.err(
+                            "notify.email",
+                            "tls",
+                            "\"none\" is only allowed to a loopback host",
+                        );
                     }
                     if e.username.is_some() && e.password_file.is_none() {
-                        v.err("notify.email", "password_file", "is required when username is set");
+                        v.err(
+                            "notify.email",
+                            "password_file",
+                            "is required when username is set",
+                        );
                     }
                 }
                 EmailTransportKind::File => {
@@ -786,22 +922,51 @@ impl Config {
                 }
             }
             if !e.from.contains('@') {
-                v.err("notify.email", "from", &format!("{:?} must hold an address, e.g. \"MP2 Plan <plan@example.org>\"", e.from));
+                v.err(
+                    "notify.email",
+                    "from",
+                    &format!(
+                        "{:?} must hold an address, e.g. \"MP2 Plan <plan@example.org>\"",
+                        e.from
+                    ),
+                );
             }
         }
         if let Some(s) = &self.notify.sms {
             match s.provider {
                 SmsProvider::Twilio => {
-                    if s.account_sid.as_deref().map(|a| !a.starts_with("AC")).unwrap_or(true) {
-                        v.err("notify.sms", "account_sid", "is required for provider \"twilio\" and starts with \"AC\"");
+                    if s.account_sid
+                        .as_deref()
+                        .map(|a| !a.starts_with("AC"))
+                        .unwrap_or(true)
+                    {
+                        v.err(
+                            "notify.sms",
+                            "account_sid",
+                            "is required for provider \"twilio\" and starts with \"AC\"",
+                        );
                     }
                     if s.auth_token_file.is_none() {
-                        v.err("notify.sms", "auth_token_file", "is required for provider \"twilio\"");
+                        v.err(
+                            "notify.sms",
+                            "auth_token_file",
+                            "is required for provider \"twilio\"",
+                        );
                     }
                     if s.from.as_deref().map(|f| !is_e164(f)).unwrap_or(true) {
-                        v.err("notify.sms", "from", "is required for provider \"twilio\" and must be E.164");
+                        v.err(
+                            "notify.sms",
+                            "from",
+                            "is required for provider \"twilio\" and must be E.164",
+                        );
                     }
-                    check_url(&mut v, "notify.sms", "endpoint", s.endpoint.as_deref(), false);
+                    check_url(
+                        &mut v,
+                        "notify.sms",
+                        "endpoint",
+                        s.endpoint.as_deref(),
+                        false,
+                    );
                 }
                 SmsProvider::File => {
                     if s.dir.is_none() {
@@ -814,7 +979,14 @@ impl Config {
         for (name, i) in &self.integrations {
             let table = format!("integrations.{name}");
             if !INTEGRATIONS.contains(&name.as_str()) {
-                v.err("integrations", name, &format!("unknown integration; use one of {}", INTEGRATIONS.join(", ")));
+                v.err(
+                    "integrations",
+                    name,
+                    &format!(
+                        "unknown integration; use one of {}",
+                        INTEGRATIONS.join(", ")
+                    ),
+                );
             }
             if let Err(e) = i.quota() {
                 v.err(&table, "rate", &e);
@@ -858,7 +1030,11 @@ fn check_coords(v: &mut Validator<'_>, table: &str, key: &str, s: &Site) {
     let ok_lat = s.lat.map(|l| (-90.0..=90.0).contains(&l)).unwrap_or(true);
     let ok_lon = s.lon.map(|l| (-180.0..=180.0).contains(&l)).unwrap_or(true);
     if !ok_lat || !ok_lon || s.lat.is_some() != s.lon.is_some() {
-        v.err(table, key, "lat and lon go together, lat in -90..90 and lon in -180..180");
+        v.err(
+            table,
+            key,
+            "lat and lon go together, lat in -90..90 and lon in -180..180",
+        );
     }
 }
 
@@ -866,9 +1042,11 @@ fn check_url(v: &mut Validator<'_>, table: &str, key: &str, url: Option<&str>, r
     match url {
         None if required => v.err(table, key, "is required"),
         None => {}
-        Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
-            v.err(table, key, &format!("{u:?} must be an http:// or https:// URL"))
-        }
+        Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => v.err(
+            table,
+            key,
+            &format!("{u:?} must be an http:// or https:// URL"),
+        ),
         Some(_) => {}
     }
 }
@@ -924,8 +1102,15 @@ fn key_at(text: &str, offset: usize) -> String {
 }
 
 fn header_of(t: &str) -> Option<String> {
-    let inner = t.strip_prefix("[[").and_then(|r| r.split_once("]]")).map(|(h, _)| h)
-        .or_else(|| t.strip_prefix('[').and_then(|r| r.split_once(']')).map(|(h, _)| h))?;
+    let inner = t
+        .strip_prefix("[[")
+        .and_then(|r| r.split_once("]]"))
+        .map(|(h, _)| h)
+        .or_else(|| {
+            t.strip_prefix('[')
+                .and_then(|r| r.split_once(']'))
+                .map(|(h, _)| h)
+        })?;
     Some(inner.trim().to_string())
 }
 
@@ -933,7 +1118,10 @@ fn header_of(t: &str) -> Option<String> {
 /// else the table's header line, else 1.
 fn find_key_line(text: &str, table: &str, key: &str) -> usize {
     let (want, index) = match table.split_once('[') {
-        Some((t, rest)) => (t.to_string(), rest.trim_end_matches(']').parse::<usize>().ok()),
+        Some((t, rest)) => (
+            t.to_string(),
+            rest.trim_end_matches(']').parse::<usize>().ok(),
+        ),
         None => (table.to_string(), None),
     };
     let mut current = String::new();
@@ -996,7 +1184,10 @@ mod tests {
     fn syntax_error_names_line_and_key() {
         let e = load("[daemon]\ntimezone = \"Europe/Warsaw\"\nfault_injection = maybe\n[mailbox]\nkind=\"maildir\"\npath=\"x\"\n").unwrap_err();
         let s = e.to_string();
-        assert!(s.starts_with("/etc/mp2/mp2.toml:3: daemon.fault_injection:"), "{s}");
+        assert!(
+            s.starts_with("/etc/mp2/mp2.toml:3: daemon.fault_injection:"),
+            "{s}"
+        );
     }
 
     #[test]
@@ -1004,23 +1195,33 @@ mod tests {
         let text = "[daemon]\ntimezone = \"Mars/Olympus\"\n\n[mailbox]\nkind = \"imap\"\nhost = \"mail.example.org\"\ntls = \"none\"\nusername = \"u\"\npassword_file = \"p\"\n\n[[crew]]\nid = \"a\"\nname = \"A\"\nhome = { address = \"x\" }\n\n[[crew]]\nid = \"b\"\nname = \"B\"\nchannels = [\"sms\"]\nhome = { address = \"y\" }\n";
         let e = load(text).unwrap_err();
         let s = e.to_string();
-        assert!(s.contains("mp2.toml:2: daemon.timezone: unknown time zone"), "{s}");
+        assert!(
+            s.contains("mp2.toml:2: daemon.timezone: unknown time zone"),
+            "{s}"
+        );
         assert!(s.contains("mp2.toml:7: mailbox.tls:"), "{s}");
         assert!(s.contains("mp2.toml:16: crew[1].phone: is required"), "{s}");
     }
 
     #[test]
     fn unknown_key_is_an_error() {
-        let e = load("[mailbox]\nkind=\"maildir\"\npath=\"x\"\n[buffers]\nparkign = 5\n").unwrap_err();
+        let e =
+            load("[mailbox]\nkind=\"maildir\"\npath=\"x\"\n[buffers]\nparkign = 5\n").unwrap_err();
         let s = e.to_string();
         assert!(s.contains(":5: buffers.parkign: unknown field"), "{s}");
     }
 
     #[test]
     fn quota_parses() {
-        let i = Integration { rate: "2/s".into(), ..Default::default() };
+        let i = Integration {
+            rate: "2/s".into(),
+            ..Default::default()
+        };
         assert_eq!(i.quota().unwrap(), (2, Duration::from_secs(1)));
-        let i = Integration { rate: "two".into(), ..Default::default() };
+        let i = Integration {
+            rate: "two".into(),
+            ..Default::default()
+        };
         assert!(i.quota().is_err());
     }
 }

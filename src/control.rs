@@ -51,10 +51,18 @@ pub struct Response {
 
 impl Response {
     pub fn ok(data: serde_json::Value) -> Response {
-        Response { ok: true, data: Some(data), error: None }
+        Response {
+            ok: true,
+            data: Some(data),
+            error: None,
+        }
     }
     pub fn err(e: impl Into<String>) -> Response {
-        Response { ok: false, data: None, error: Some(e.into()) }
+        Response {
+            ok: false,
+            data: None,
+            error: Some(e.into()),
+        }
     }
 }
 
@@ -137,7 +145,10 @@ pub struct HistoryEntry {
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("cannot reach mp2d at {path}: {source} (is the daemon running? check `systemctl status mp2d` or the --socket path)")]
-    Connect { path: String, source: std::io::Error },
+    Connect {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("talking to mp2d failed: {0}")]
     Io(#[from] std::io::Error),
     #[error("mp2d sent a reply this mp2ctl cannot read: {0}")]
@@ -159,16 +170,22 @@ pub fn render_schedules(days: &[ScheduleEntry]) -> String {
     }
     for d in days {
         let s = &d.schedule;
-        let rev = d.revision.map(|r| format!(", wersja {r}")).unwrap_or_default();
+        let rev = d
+            .revision
+            .map(|r| format!(", wersja {r}"))
+            .unwrap_or_default();
         let loc = s.locations.first();
         let _ = writeln!(
             out,
             "{} (dzień {}{}) call {} — {}",
             d.date,
-            s.shoot_day.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+            s.shoot_day
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "?".into()),
             rev,
             s.call_time.as_deref().unwrap_or("?"),
-            loc.and_then(|l| l.name.as_deref().or(l.address.as_deref())).unwrap_or("?")
+            loc.and_then(|l| l.name.as_deref().or(l.address.as_deref()))
+                .unwrap_or("?")
         );
         for p in &d.plans {
             let _ = writeln!(
@@ -178,7 +195,11 @@ pub fn render_schedules(days: &[ScheduleEntry]) -> String {
                 hhmm(&p.wake_up),
                 hhmm(&p.departure),
                 hhmm(&p.call),
-                if p.warnings.is_empty() { String::new() } else { format!("  ! {}", p.warnings.join("; ")) }
+                if p.warnings.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ! {}", p.warnings.join("; "))
+                }
             );
         }
     }
@@ -187,10 +208,15 @@ pub fn render_schedules(days: &[ScheduleEntry]) -> String {
 
 /// Sends one command and returns its data.
 pub fn call(socket: &Path, command: Command) -> Result<serde_json::Value, ClientError> {
-    let mut s = UnixStream::connect(socket)
-        .map_err(|e| ClientError::Connect { path: socket.display().to_string(), source: e })?;
+    let mut s = UnixStream::connect(socket).map_err(|e| ClientError::Connect {
+        path: socket.display().to_string(),
+        source: e,
+    })?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut line = serde_json::to_vec(&Request { v: PROTOCOL_VERSION, command })?;
+    let mut line = serde_json::to_vec(&Request {
+        v: PROTOCOL_VERSION,
+        command,
+    })?;
     line.push(b'\n');
     s.write_all(&line)?;
     let mut reply = String::new();
@@ -199,6 +225,8 @@ pub fn call(socket: &Path, command: Command) -> Result<serde_json::Value, Client
     if r.ok {
         Ok(r.data.unwrap_or(serde_json::Value::Null))
     } else {
-        Err(ClientError::Refused(r.error.unwrap_or_else(|| "refused".into())))
+        Err(ClientError::Refused(
+            r.error.unwrap_or_else(|| "refused".into()),
+        ))
     }
 }

@@ -14,13 +14,21 @@ pub fn parse(s: &str) -> Result<Duration, String> {
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
-            return Err(format!("bad duration {s:?}; write e.g. \"90s\", \"5m\" or \"6h\""));
+            return Err(format!(
+                "bad duration {s:?}; write e.g. \"90s\", \"5m\" or \"6h\""
+            ));
         }
-        let n: u64 = rest[..digits].parse().map_err(|_| format!("bad number in duration {s:?}"))?;
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("bad number in duration {s:?}"))?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let d = match unit {
@@ -30,7 +38,11 @@ pub fn parse(s: &str) -> Result<Duration, String> {
             "h" => Duration::from_secs(n * 3600),
             "d" => Duration::from_secs(n * 86400),
             "" => return Err(format!("duration {s:?} has no unit; write e.g. \"{n}s\"")),
-            u => return Err(format!("unknown unit {u:?} in duration {s:?}; use ms, s, m, h or d")),
+            u => {
+                return Err(format!(
+                    "unknown unit {u:?} in duration {s:?}; use ms, s, m, h or d"
+                ))
+            }
         };
         total += d;
     }

@@ -98,7 +98,9 @@ const DISTRICTS: &[(&str, f64, f64)] = &[
 /// The centre of the postal district of the first NN-NNN in `address`.
 pub fn approx_coords(address: &str) -> Option<(f64, f64)> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"\b(\d{2})\s?-\s?(\d{3})\b").ok()).as_ref()?;
+    let re = RE
+        .get_or_init(|| Regex::new(r"\b(\d{2})\s?-\s?(\d{3})\b").ok())
+        .as_ref()?;
     let c = re.captures(address)?;
     let code = format!("{}-{}", &c[1], &c[2]);
     DISTRICTS
@@ -114,7 +116,10 @@ mod tests {
 
     #[test]
     fn most_specific_prefix_wins() {
-        assert_eq!(approx_coords("ul. Warszawska 58, 05-520 Konstancin-Jeziorna"), Some((52.088, 21.118)));
+        assert_eq!(
+            approx_coords("ul. Warszawska 58, 05-520 Konstancin-Jeziorna"),
+            Some((52.088, 21.118))
+        );
         let (la, lo) = approx_coords("ul. Wyczółki 89, 02-820 Warszawa").unwrap();
         assert!((la - 52.1557).abs() < 0.03 && (lo - 20.9862).abs() < 0.06);
         assert_eq!(approx_coords("no code here"), None);

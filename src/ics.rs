@@ -50,7 +50,10 @@ fn stamp(t: DateTime<Utc>) -> String {
 
 /// RFC 5545 TEXT escaping.
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
 }
 
 /// Folds content lines at 75 octets without splitting a UTF-8 character.
@@ -83,7 +86,10 @@ pub fn event(e: &EventSpec<'_>, now: DateTime<Utc>) -> Result<String, String> {
         format!("DTSTART:{}", stamp(start)),
         format!("DTEND:{}", stamp(end.max(start + Duration::minutes(1)))),
         format!("SEQUENCE:{}", e.sequence),
-        format!("SUMMARY:{}", escape(&title(e.production, e.location_name, e.language))),
+        format!(
+            "SUMMARY:{}",
+            escape(&title(e.production, e.location_name, e.language))
+        ),
         format!("DESCRIPTION:{}", escape(e.description)),
     ];
     if let Some(a) = e.location_address {
@@ -102,7 +108,11 @@ pub fn event(e: &EventSpec<'_>, now: DateTime<Utc>) -> Result<String, String> {
             "END:VALARM".to_string(),
         ]);
     }
-    for at in [wake - Duration::minutes(10), wake, wake + Duration::minutes(5)] {
+    for at in [
+        wake - Duration::minutes(10),
+        wake,
+        wake + Duration::minutes(5),
+    ] {
         lines.extend([
             "BEGIN:VALARM".to_string(),
             "ACTION:AUDIO".to_string(),

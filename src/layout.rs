@@ -70,6 +70,10 @@ impl Page {
 
 impl TextDoc {
     pub fn text(&self) -> String {
-        self.pages.iter().map(Page::text).collect::<Vec<_>>().join("\x0c")
+        self.pages
+            .iter()
+            .map(Page::text)
+            .collect::<Vec<_>>()
+            .join("\x0c")
     }
 }

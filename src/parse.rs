@@ -19,14 +19,21 @@ pub struct ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { filter: Filter::default(), pdf: pdf::Options::default(), production: "MP2".into() }
+        ParseOptions {
+            filter: Filter::default(),
+            pdf: pdf::Options::default(),
+            production: "MP2".into(),
+        }
     }
 }
 
 /// Reads a `.pdf` or a whole message (anything else is tried as a message
 /// unless it starts like a PDF).
 pub fn parse_path(path: &Path, opts: &ParseOptions) -> ParseResult {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let kind = kind_of(path);
     let limit = match kind {
         SourceKind::Pdf => opts.pdf.limits.max_file_bytes,
@@ -34,13 +41,24 @@ pub fn parse_path(path: &Path, opts: &ParseOptions) -> ParseResult {
     };
     match read_capped(path, limit) {
         Ok(bytes) => parse_bytes(&name, kind, &bytes, opts),
-        Err(e) => ParseResult { source: name, kind, email: None, schedules: vec![], errors: vec![e] },
+        Err(e) => ParseResult {
+            source: name,
+            kind,
+            email: None,
+            schedules: vec![],
+            errors: vec![e],
+        },
     }
 }
 
 /// Whether a path names a PDF or a message, by its extension.
 pub fn kind_of(path: &Path) -> SourceKind {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("pdf") => SourceKind::Pdf,
         _ => SourceKind::Email,
     }
@@ -48,20 +66,30 @@ pub fn kind_of(path: &Path) -> SourceKind {
 
 fn read_capped(path: &Path, limit: usize) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let f =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let mut bytes = Vec::new();
     f.take(limit as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if bytes.len() > limit {
-        return Err(format!("{} is larger than the {limit}-byte limit; not read", path.display()));
+        return Err(format!(
+            "{} is larger than the {limit}-byte limit; not read",
+            path.display()
+        ));
     }
     Ok(bytes)
 }
 
 /// Parses bytes already in memory.
 pub fn parse_bytes(name: &str, kind: SourceKind, bytes: &[u8], opts: &ParseOptions) -> ParseResult {
-    let mut out = ParseResult { source: name.to_string(), kind, email: None, schedules: vec![], errors: vec![] };
+    let mut out = ParseResult {
+        source: name.to_string(),
+        kind,
+        email: None,
+        schedules: vec![],
+        errors: vec![],
+    };
     match kind {
         SourceKind::Pdf => match parse_pdf(bytes, opts) {
             Ok(days) => out.schedules = days,
@@ -103,7 +131,11 @@ pub fn parse_pdf(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<ShootDay>, Str
 /// same day, the higher revision wins (a reply carrying the original and the
 /// revision is common).
 pub fn merge_days(mut days: Vec<ShootDay>) -> Vec<ShootDay> {
-    days.sort_by(|a, b| a.date.cmp(&b.date).then(b.revision.unwrap_or(0).cmp(&a.revision.unwrap_or(0))));
+    days.sort_by(|a, b| {
+        a.date
+            .cmp(&b.date)
+            .then(b.revision.unwrap_or(0).cmp(&a.revision.unwrap_or(0)))
+    });
     days.dedup_by(|later, first| later.date == first.date);
     days
 }

@@ -68,15 +68,23 @@ pub struct CrewPlan {
 /// The drive a crew member makes: straight there, or via the base.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Route {
-    Direct { home_to_location: Leg },
-    ViaBase { home_to_base: Leg, base_to_location: Leg },
+    Direct {
+        home_to_location: Leg,
+    },
+    ViaBase {
+        home_to_base: Leg,
+        base_to_location: Leg,
+    },
 }
 
 impl Route {
     pub fn legs(&self) -> Vec<Leg> {
         match self {
             Route::Direct { home_to_location } => vec![home_to_location.clone()],
-            Route::ViaBase { home_to_base, base_to_location } => {
+            Route::ViaBase {
+                home_to_base,
+                base_to_location,
+            } => {
                 vec![home_to_base.clone(), base_to_location.clone()]
             }
         }
@@ -88,7 +96,11 @@ pub enum PlanError {
     #[error("the schedule has no usable date ({0:?})")]
     BadDate(String),
     #[error("no call time for {crew} on {date}: the sheet gives no general call{dept}")]
-    NoCall { crew: String, date: String, dept: String },
+    NoCall {
+        crew: String,
+        date: String,
+        dept: String,
+    },
     #[error("bad time {0:?} on the sheet")]
     BadTime(String),
     #[error("{0} does not exist in {1} (a DST gap); check the sheet")]
@@ -115,8 +127,15 @@ fn fold(s: &str) -> String {
 pub fn base_for(day: &ShootDay, production_base: Option<&Site>) -> Option<Site> {
     if let Some(b) = &day.base {
         if let Some(addr) = &b.address {
-            return Some(Site { name: b.name.clone(), address: addr.clone(), lat: None, lon: None }
-                .with_known_coords(production_base));
+            return Some(
+                Site {
+                    name: b.name.clone(),
+                    address: addr.clone(),
+                    lat: None,
+                    lon: None,
+                }
+                .with_known_coords(production_base),
+            );
         }
     }
     production_base.cloned()
@@ -137,7 +156,10 @@ impl Site {
 }
 
 fn normalise(s: &str) -> String {
-    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Parses a sheet's `HH:MM`.
@@ -160,7 +182,9 @@ pub fn local(tz: Tz, date: NaiveDate, t: NaiveTime) -> Result<DateTime<Tz>, Plan
 fn floor_5(t: DateTime<Tz>) -> DateTime<Tz> {
     let drop = (t.minute() % 5) as i64;
     let t = t - Duration::minutes(drop);
-    t.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(t)
+    t.with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(t)
 }
 
 /// ISO 8601 with offset, seconds included (`2024-03-15T07:00:00+01:00`).
@@ -178,38 +202,72 @@ pub struct PlanInput<'a> {
 
 /// The arithmetic itself.
 pub fn plan(input: &PlanInput<'_>, route: &Route) -> Result<CrewPlan, PlanError> {
-    let PlanInput { day, crew, buffers, tz } = input;
-    let date = NaiveDate::parse_from_str(&day.date, "%Y-%m-%d").map_err(|_| PlanError::BadDate(day.date.clone()))?;
+    let PlanInput {
+        day,
+        crew,
+        buffers,
+        tz,
+    } = input;
+    let date = NaiveDate::parse_from_str(&day.date, "%Y-%m-%d")
+        .map_err(|_| PlanError::BadDate(day.date.clone()))?;
     let call_s = call_time_for(day, crew).ok_or_else(|| PlanError::NoCall {
         crew: crew.id.clone(),
         date: day.date.clone(),
-        dept: crew.department.as_ref().map(|d| format!(" nor a call for {d}")).unwrap_or_default(),
+        dept: crew
+            .department
+            .as_ref()
+            .map(|d| format!(" nor a call for {d}"))
+            .unwrap_or_default(),
     })?;
     let call = local(*tz, date, parse_hhmm(&call_s)?)?;
     let m = |n: u32| Duration::minutes(n as i64);
     let tail = m(buffers.parking) + m(buffers.entry) + m(buffers.traffic);
     let (drive, arrivals_of): (Duration, Box<dyn Fn(DateTime<Tz>) -> Arrivals>) = match route {
-        Route::ViaBase { home_to_base, base_to_location } => {
-            let (a, b, change) = (m(home_to_base.minutes), m(base_to_location.minutes), m(buffers.car_change));
+        Route::ViaBase {
+            home_to_base,
+            base_to_location,
+        } => {
+            let (a, b, change) = (
+                m(home_to_base.minutes),
+                m(base_to_location.minutes),
+                m(buffers.car_change),
+            );
             (
                 a + change + b,
-                Box::new(move |dep| Arrivals { base: Some(iso(dep + a)), location: iso(dep + a + change + b) }),
+                Box::new(move |dep| Arrivals {
+                    base: Some(iso(dep + a)),
+                    location: iso(dep + a + change + b),
+                }),
             )
         }
         Route::Direct { home_to_location } => {
             let a = m(home_to_location.minutes);
-            (a, Box::new(move |dep| Arrivals { base: None, location: iso(dep + a) }))
+            (
+                a,
+                Box::new(move |dep| Arrivals {
+                    base: None,
+                    location: iso(dep + a),
+                }),
+            )
         }
     };
     let departure = floor_5(call - (drive + tail));
     let wake_up = departure - m(buffers.morning_routine);
     let mut warnings = Vec::new();
-    if wake_up.date_naive() < date || wake_up.time() < NaiveTime::from_hms_opt(4, 0, 0).unwrap_or_default() {
-        warnings.push(format!("wake-up at {} is before 04:00", wake_up.format("%H:%M")));
+    if wake_up.date_naive() < date
+        || wake_up.time() < NaiveTime::from_hms_opt(4, 0, 0).unwrap_or_default()
+    {
+        warnings.push(format!(
+            "wake-up at {} is before 04:00",
+            wake_up.format("%H:%M")
+        ));
     }
     if day.call_time.is_some() && call_s != day.call_time.clone().unwrap_or_default() {
         // Nothing wrong, but the crew member should know why it differs.
-        warnings.push(format!("call {call_s} is the {} call", crew.department.clone().unwrap_or_default()));
+        warnings.push(format!(
+            "call {call_s} is the {} call",
+            crew.department.clone().unwrap_or_default()
+        ));
     }
     let end = match day.wrap_time.as_deref().map(parse_hhmm) {
         Some(Ok(w)) => {
@@ -238,16 +296,40 @@ pub fn plan(input: &PlanInput<'_>, route: &Route) -> Result<CrewPlan, PlanError>
 /// Straight-line estimate when no routing service answers: great-circle
 /// distance × 1.35 for the road network, at 28 km/h door to door (Warsaw
 /// morning traffic), at least 5 minutes.
-pub fn estimate_leg(from: Stop, to: Stop, a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> (Leg, Option<String>) {
+pub fn estimate_leg(
+    from: Stop,
+    to: Stop,
+    a: Option<(f64, f64)>,
+    b: Option<(f64, f64)>,
+) -> (Leg, Option<String>) {
     match (a, b) {
         (Some(a), Some(b)) => {
             let km = haversine_km(a, b) * 1.35;
             let minutes = ((km / 28.0 * 60.0).ceil() as u32).max(5);
-            (Leg { from, to, minutes, km: Some((km * 10.0).round() / 10.0), source: LegSource::Estimate }, None)
+            (
+                Leg {
+                    from,
+                    to,
+                    minutes,
+                    km: Some((km * 10.0).round() / 10.0),
+                    source: LegSource::Estimate,
+                },
+                None,
+            )
         }
         _ => (
-            Leg { from, to, minutes: 45, km: None, source: LegSource::Estimate },
-            Some(format!("no coordinates for the {} → {} drive; assumed 45 min", stop_name(from), stop_name(to))),
+            Leg {
+                from,
+                to,
+                minutes: 45,
+                km: None,
+                source: LegSource::Estimate,
+            },
+            Some(format!(
+                "no coordinates for the {} → {} drive; assumed 45 min",
+                stop_name(from),
+                stop_name(to)
+            )),
         ),
     }
 }
@@ -261,8 +343,14 @@ fn stop_name(s: Stop) -> &'static str {
 }
 
 pub fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (la1, lo1, la2, lo2) = (a.0.to_radians(), a.1.to_radians(), b.0.to_radians(), b.1.to_radians());
-    let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    let (la1, lo1, la2, lo2) = (
+        a.0.to_radians(),
+        a.1.to_radians(),
+        b.0.to_radians(),
+        b.1.to_radians(),
+    );
+    let h = ((la2 - la1) / 2.0).sin().powi(2)
+        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
     2.0 * 6371.0 * h.sqrt().asin()
 }
 
@@ -277,7 +365,12 @@ mod tests {
             name: "Anna".into(),
             email: None,
             phone: None,
-            home: Site { name: None, address: "x".into(), lat: None, lon: None },
+            home: Site {
+                name: None,
+                address: "x".into(),
+                lat: None,
+                lon: None,
+            },
             channels: vec![Channel::Email],
             department: dept.map(String::from),
             via_base,
@@ -286,11 +379,21 @@ mod tests {
     }
 
     fn leg(from: Stop, to: Stop, minutes: u32) -> Leg {
-        Leg { from, to, minutes, km: None, source: LegSource::Google }
+        Leg {
+            from,
+            to,
+            minutes,
+            km: None,
+            source: LegSource::Google,
+        }
     }
 
     fn day(date: &str, call: &str) -> ShootDay {
-        ShootDay { date: date.into(), call_time: Some(call.into()), ..Default::default() }
+        ShootDay {
+            date: date.into(),
+            call_time: Some(call.into()),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -299,14 +402,25 @@ mod tests {
         let c = crew(None, true);
         let b = Buffers::default();
         let p = plan(
-            &PlanInput { day: &d, crew: &c, buffers: &b, tz: chrono_tz::Europe::Warsaw },
-            &Route::ViaBase { home_to_base: leg(Stop::Home, Stop::Base, 25), base_to_location: leg(Stop::Base, Stop::Location, 15) },
+            &PlanInput {
+                day: &d,
+                crew: &c,
+                buffers: &b,
+                tz: chrono_tz::Europe::Warsaw,
+            },
+            &Route::ViaBase {
+                home_to_base: leg(Stop::Home, Stop::Base, 25),
+                base_to_location: leg(Stop::Base, Stop::Location, 15),
+            },
         )
         .unwrap();
         // 07:00 − (25 + 15 + 15 + 10 + 10 + 20 = 95) = 05:25; wake 04:40.
         assert_eq!(p.departure, "2024-03-15T05:25:00+01:00");
         assert_eq!(p.wake_up, "2024-03-15T04:40:00+01:00");
-        assert_eq!(p.arrivals.base.as_deref(), Some("2024-03-15T05:50:00+01:00"));
+        assert_eq!(
+            p.arrivals.base.as_deref(),
+            Some("2024-03-15T05:50:00+01:00")
+        );
         assert_eq!(p.arrivals.location, "2024-03-15T06:20:00+01:00");
         assert_eq!(p.end, "2024-03-15T17:00:00+01:00");
         assert!(p.warnings.is_empty());
@@ -318,8 +432,15 @@ mod tests {
         let c = crew(None, false);
         let b = Buffers::default();
         let p = plan(
-            &PlanInput { day: &d, crew: &c, buffers: &b, tz: chrono_tz::Europe::Warsaw },
-            &Route::Direct { home_to_location: leg(Stop::Home, Stop::Location, 33) },
+            &PlanInput {
+                day: &d,
+                crew: &c,
+                buffers: &b,
+                tz: chrono_tz::Europe::Warsaw,
+            },
+            &Route::Direct {
+                home_to_location: leg(Stop::Home, Stop::Location, 33),
+            },
         )
         .unwrap();
         // 05:00 − (33 + 40) = 03:47 → 03:45; wake 03:00.
@@ -337,8 +458,15 @@ mod tests {
         let c = crew(Some("kamera"), false);
         let b = Buffers::default();
         let p = plan(
-            &PlanInput { day: &d, crew: &c, buffers: &b, tz: chrono_tz::Europe::Warsaw },
-            &Route::Direct { home_to_location: leg(Stop::Home, Stop::Location, 60) },
+            &PlanInput {
+                day: &d,
+                crew: &c,
+                buffers: &b,
+                tz: chrono_tz::Europe::Warsaw,
+            },
+            &Route::Direct {
+                home_to_location: leg(Stop::Home, Stop::Location, 60),
+            },
         )
         .unwrap();
         assert_eq!(p.call, "2024-03-31T05:30:00+02:00");
@@ -351,7 +479,12 @@ mod tests {
 
     #[test]
     fn estimate_has_a_floor_and_warns_without_coordinates() {
-        let (l, w) = estimate_leg(Stop::Home, Stop::Base, Some((52.2366, 21.0744)), Some((52.1557, 20.9862)));
+        let (l, w) = estimate_leg(
+            Stop::Home,
+            Stop::Base,
+            Some((52.2366, 21.0744)),
+            Some((52.1557, 20.9862)),
+        );
         assert!(l.minutes >= 5 && w.is_none());
         let (l, w) = estimate_leg(Stop::Home, Stop::Base, None, Some((52.1, 21.0)));
         assert_eq!(l.minutes, 45);

@@ -167,7 +167,8 @@ pub struct Store {
 impl Store {
     /// Opens `STATE_DIR/store`, quarantining it if sled cannot read it.
     pub fn open(state_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(state_dir).map_err(|e| StoreError::Dir(state_dir.to_path_buf(), e))?;
+        std::fs::create_dir_all(state_dir)
+            .map_err(|e| StoreError::Dir(state_dir.to_path_buf(), e))?;
         let path = state_dir.join("store");
         let mut attempt = 0;
         loop {
@@ -198,8 +199,13 @@ impl Store {
 
     fn open_at(path: &Path) -> Result<Store> {
         // sled can panic on some damaged files rather than return an error.
-        let db = std::panic::catch_unwind(|| sled::Config::new().path(path).cache_capacity(8 << 20).open())
-            .map_err(|_| StoreError::Transaction("sled panicked while opening the store".into()))??;
+        let db = std::panic::catch_unwind(|| {
+            sled::Config::new()
+                .path(path)
+                .cache_capacity(8 << 20)
+                .open()
+        })
+        .map_err(|_| StoreError::Transaction("sled panicked while opening the store".into()))??;
         let t = |n: &str| db.open_tree(n);
         Ok(Store {
             messages: t("messages")?,
@@ -224,29 +230,39 @@ impl Store {
     /// Takes a new message in at the `seen` stage, unless the same message
     /// (Message-ID + content hash) is known. Flushed on return, so the
     /// mailbox may be marked afterwards. Returns `None` for a duplicate.
-    pub fn accept_message(&self, rec: MessageRecord, content_hash: &str, raw: &[u8], enqueue: bool) -> Result<Option<MessageRecord>> {
+    pub fn accept_message(
+        &self,
+        rec: MessageRecord,
+        content_hash: &str,
+        raw: &[u8],
+        enqueue: bool,
+    ) -> Result<Option<MessageRecord>> {
         let dedupe = format!("id\0{}\0{}", rec.message_id, content_hash);
         let origin = format!("origin\0{}", rec.origin);
         let rec_json = serde_json::to_vec(&rec)?;
         let qkey = queue_key(Stage::Seen, &rec.key);
-        let res = (&self.keys, &self.messages, &self.raw, &self.queue).transaction(|(keys, messages, rawt, queue)| {
-            if keys.get(dedupe.as_bytes())?.is_some() || messages.get(rec.key.as_bytes())?.is_some() {
+        let res = (&self.keys, &self.messages, &self.raw, &self.queue).transaction(
+            |(keys, messages, rawt, queue)| {
+                if keys.get(dedupe.as_bytes())?.is_some()
+                    || messages.get(rec.key.as_bytes())?.is_some()
+                {
+                    if !rec.origin.is_empty() {
+                        keys.insert(origin.as_bytes(), rec.key.as_bytes())?;
+                    }
+                    return Ok(false);
+                }
+                keys.insert(dedupe.as_bytes(), rec.key.as_bytes())?;
                 if !rec.origin.is_empty() {
                     keys.insert(origin.as_bytes(), rec.key.as_bytes())?;
                 }
-                return Ok(false);
-            }
-            keys.insert(dedupe.as_bytes(), rec.key.as_bytes())?;
-            if !rec.origin.is_empty() {
-                keys.insert(origin.as_bytes(), rec.key.as_bytes())?;
-            }
-            messages.insert(rec.key.as_bytes(), rec_json.as_slice())?;
-            rawt.insert(rec.key.as_bytes(), raw)?;
-            if enqueue {
-                queue.insert(qkey.as_bytes(), &[])?;
-            }
-            Ok::<bool, ConflictableTransactionError<()>>(true)
-        });
+                messages.insert(rec.key.as_bytes(), rec_json.as_slice())?;
+                rawt.insert(rec.key.as_bytes(), raw)?;
+                if enqueue {
+                    queue.insert(qkey.as_bytes(), &[])?;
+                }
+                Ok::<bool, ConflictableTransactionError<()>>(true)
+            },
+        );
         let fresh = tx(res)?;
         self.flush()?;
         Ok(fresh.then_some(rec))
@@ -254,11 +270,17 @@ impl Store {
 
     /// Whether a message from this origin was taken in.
     pub fn knows_origin(&self, origin: &str) -> Result<bool> {
-        Ok(self.keys.get(format!("origin\0{origin}").as_bytes())?.is_some())
+        Ok(self
+            .keys
+            .get(format!("origin\0{origin}").as_bytes())?
+            .is_some())
     }
 
     pub fn message(&self, key: &str) -> Result<Option<MessageRecord>> {
-        self.messages.get(key.as_bytes())?.map(|v| serde_json::from_slice(&v).map_err(Into::into)).transpose()
+        self.messages
+            .get(key.as_bytes())?
+            .map(|v| serde_json::from_slice(&v).map_err(Into::into))
+            .transpose()
     }
 
     /// Looks a message up by our key or its Message-ID (with or without `<>`).
@@ -267,7 +289,10 @@ impl Store {
             return Ok(Some(m));
         }
         let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
-        Ok(self.history()?.into_iter().find(|m| m.message_id.trim_start_matches('<').trim_end_matches('>') == bare))
+        Ok(self
+            .history()?
+            .into_iter()
+            .find(|m| m.message_id.trim_start_matches('<').trim_end_matches('>') == bare))
     }
 
     pub fn raw(&self, key: &str) -> Result<Option<Vec<u8>>> {
@@ -286,7 +311,9 @@ impl Store {
     }
 
     pub fn pending_count(&self, stage: Stage) -> usize {
-        self.queue.scan_prefix(format!("{}\0", stage.as_str()).as_bytes()).count()
+        self.queue
+            .scan_prefix(format!("{}\0", stage.as_str()).as_bytes())
+            .count()
     }
 
     /// Commits a stage: updates the record, moves the queue entry from
@@ -325,14 +352,18 @@ impl Store {
 
     /// Puts a message back at `seen` (for `reprocess`).
     pub fn requeue(&self, key: &str) -> Result<bool> {
-        let Some(mut rec) = self.message(key)? else { return Ok(false) };
+        let Some(mut rec) = self.message(key)? else {
+            return Ok(false);
+        };
         for s in Stage::PENDING {
             self.queue.remove(queue_key(s, key).as_bytes())?;
         }
         rec.stage = Stage::Seen;
         rec.errors.clear();
-        self.messages.insert(key.as_bytes(), serde_json::to_vec(&rec)?)?;
-        self.queue.insert(queue_key(Stage::Seen, key).as_bytes(), &[])?;
+        self.messages
+            .insert(key.as_bytes(), serde_json::to_vec(&rec)?)?;
+        self.queue
+            .insert(queue_key(Stage::Seen, key).as_bytes(), &[])?;
         self.flush()?;
         Ok(true)
     }
@@ -343,7 +374,10 @@ impl Store {
             .messages
             .iter()
             .values()
-            .map(|v| v.map_err(StoreError::from).and_then(|v| serde_json::from_slice(&v).map_err(Into::into)))
+            .map(|v| {
+                v.map_err(StoreError::from)
+                    .and_then(|v| serde_json::from_slice(&v).map_err(Into::into))
+            })
             .collect::<Result<_>>()?;
         all.sort_by(|a, b| b.received.cmp(&a.received).then(b.key.cmp(&a.key)));
         Ok(all)
@@ -354,9 +388,15 @@ impl Store {
     /// same or a higher revision). An older revision arriving late is ignored.
     pub fn put_day(&self, day: &ShootDay, message_id: &str) -> Result<(DayRecord, bool)> {
         let key = day.date.as_bytes();
-        let old: Option<DayRecord> = self.days.get(key)?.map(|v| serde_json::from_slice(&v)).transpose()?;
+        let old: Option<DayRecord> = self
+            .days
+            .get(key)?
+            .map(|v| serde_json::from_slice(&v))
+            .transpose()?;
         let rec = match old {
-            Some(old) if old.revision.unwrap_or(0) > day.revision.unwrap_or(0) => return Ok((old, false)),
+            Some(old) if old.revision.unwrap_or(0) > day.revision.unwrap_or(0) => {
+                return Ok((old, false))
+            }
             Some(old) if same_content(&old.schedule, day) => return Ok((old, false)),
             Some(old) => DayRecord {
                 date: day.date.clone(),
@@ -384,11 +424,15 @@ impl Store {
     }
 
     pub fn day(&self, date: &str) -> Result<Option<DayRecord>> {
-        self.days.get(date.as_bytes())?.map(|v| serde_json::from_slice(&v).map_err(Into::into)).transpose()
+        self.days
+            .get(date.as_bytes())?
+            .map(|v| serde_json::from_slice(&v).map_err(Into::into))
+            .transpose()
     }
 
     pub fn update_day(&self, rec: &DayRecord) -> Result<()> {
-        self.days.insert(rec.date.as_bytes(), serde_json::to_vec(rec)?)?;
+        self.days
+            .insert(rec.date.as_bytes(), serde_json::to_vec(rec)?)?;
         Ok(())
     }
 
@@ -397,17 +441,24 @@ impl Store {
         self.days
             .iter()
             .values()
-            .map(|v| v.map_err(StoreError::from).and_then(|v| serde_json::from_slice(&v).map_err(Into::into)))
+            .map(|v| {
+                v.map_err(StoreError::from)
+                    .and_then(|v| serde_json::from_slice(&v).map_err(Into::into))
+            })
             .collect()
     }
 
     pub fn put_plan(&self, rec: &PlanRecord) -> Result<()> {
-        self.plans.insert(plan_key(&rec.date, &rec.crew), serde_json::to_vec(rec)?)?;
+        self.plans
+            .insert(plan_key(&rec.date, &rec.crew), serde_json::to_vec(rec)?)?;
         Ok(())
     }
 
     pub fn plan(&self, date: &str, crew: &str) -> Result<Option<PlanRecord>> {
-        self.plans.get(plan_key(date, crew))?.map(|v| serde_json::from_slice(&v).map_err(Into::into)).transpose()
+        self.plans
+            .get(plan_key(date, crew))?
+            .map(|v| serde_json::from_slice(&v).map_err(Into::into))
+            .transpose()
     }
 
     /// Plans of one day, by crew id.
@@ -415,25 +466,33 @@ impl Store {
         self.plans
             .scan_prefix(format!("{date}\0").as_bytes())
             .values()
-            .map(|v| v.map_err(StoreError::from).and_then(|v| serde_json::from_slice(&v).map_err(Into::into)))
+            .map(|v| {
+                v.map_err(StoreError::from)
+                    .and_then(|v| serde_json::from_slice(&v).map_err(Into::into))
+            })
             .collect()
     }
 
     /// The state of a side effect.
     pub fn effect(&self, key: &str) -> Result<Option<Effect>> {
-        self.effects.get(key.as_bytes())?.map(|v| serde_json::from_slice(&v).map_err(Into::into)).transpose()
+        self.effects
+            .get(key.as_bytes())?
+            .map(|v| serde_json::from_slice(&v).map_err(Into::into))
+            .transpose()
     }
 
     /// Records that a side effect is about to happen; flushed before return,
     /// so a crash during the effect is known afterwards.
     pub fn effect_intent(&self, key: &str) -> Result<()> {
-        self.effects.insert(key.as_bytes(), serde_json::to_vec(&Effect::Intent)?)?;
+        self.effects
+            .insert(key.as_bytes(), serde_json::to_vec(&Effect::Intent)?)?;
         self.flush()
     }
 
     /// Records that a side effect happened; flushed before return.
     pub fn effect_done(&self, key: &str) -> Result<()> {
-        self.effects.insert(key.as_bytes(), serde_json::to_vec(&Effect::Done)?)?;
+        self.effects
+            .insert(key.as_bytes(), serde_json::to_vec(&Effect::Done)?)?;
         self.flush()
     }
 
@@ -495,7 +554,11 @@ fn plan_key(date: &str, crew: &str) -> Vec<u8> {
 /// Two versions of a day say the same thing (the parser's own confidence
 /// and warnings do not make a change worth telling the crew about).
 fn same_content(a: &ShootDay, b: &ShootDay) -> bool {
-    let strip = |d: &ShootDay| ShootDay { confidence: 0.0, warnings: vec![], ..d.clone() };
+    let strip = |d: &ShootDay| ShootDay {
+        confidence: 0.0,
+        warnings: vec![],
+        ..d.clone()
+    };
     strip(a) == strip(b)
 }
 
@@ -532,8 +595,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = Store::open(dir.path()).unwrap();
-            assert!(s.accept_message(rec("k1", "<a@x>"), "h1", b"raw", true).unwrap().is_some());
-            assert!(s.accept_message(rec("k1", "<a@x>"), "h1", b"raw", true).unwrap().is_none());
+            assert!(s
+                .accept_message(rec("k1", "<a@x>"), "h1", b"raw", true)
+                .unwrap()
+                .is_some());
+            assert!(s
+                .accept_message(rec("k1", "<a@x>"), "h1", b"raw", true)
+                .unwrap()
+                .is_none());
             assert!(s.knows_origin("maildir:k1").unwrap());
             assert_eq!(s.pending(Stage::Seen, 10).unwrap(), vec!["k1".to_string()]);
         }
@@ -553,17 +622,27 @@ mod tests {
     fn day_versions_follow_revisions() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
-        let mut d = ShootDay { date: "2024-03-15".into(), call_time: Some("07:00".into()), ..Default::default() };
+        let mut d = ShootDay {
+            date: "2024-03-15".into(),
+            call_time: Some("07:00".into()),
+            ..Default::default()
+        };
         let (r, changed) = s.put_day(&d, "<1>").unwrap();
         assert!(changed && r.version == 1);
-        assert!(!s.put_day(&d, "<1>").unwrap().1, "same content is no change");
+        assert!(
+            !s.put_day(&d, "<1>").unwrap().1,
+            "same content is no change"
+        );
         d.revision = Some(2);
         d.call_time = Some("08:00".into());
         let (r, changed) = s.put_day(&d, "<2>").unwrap();
         assert!(changed && r.version == 2 && r.previous.is_some());
         let mut old = d.clone();
         old.revision = None;
-        assert!(!s.put_day(&old, "<0>").unwrap().1, "an older revision arriving late is ignored");
+        assert!(
+            !s.put_day(&old, "<0>").unwrap().1,
+            "an older revision arriving late is ignored"
+        );
     }
 
     #[test]
@@ -575,6 +654,9 @@ mod tests {
         std::fs::write(store_dir.join("db"), vec![0xAB; 4096]).unwrap();
         let s = Store::open(dir.path()).unwrap();
         assert!(s.quarantined.is_some());
-        assert!(s.accept_message(rec("k", "<m>"), "h", b"x", true).unwrap().is_some());
+        assert!(s
+            .accept_message(rec("k", "<m>"), "h", b"x", true)
+            .unwrap()
+            .is_some());
     }
 }

@@ -67,14 +67,26 @@ fn words(l: Language) -> &'static Words {
 /// Subject line of the e-mail.
 pub fn subject(production: &str, day: &ShootDay, changed: bool, lang: Language) -> String {
     let w = words(lang);
-    let head = if changed { w.subject_changed } else { w.subject_new };
-    let rev = day.revision.map(|r| format!(" ({} {r})", w.revision)).unwrap_or_default();
+    let head = if changed {
+        w.subject_changed
+    } else {
+        w.subject_new
+    };
+    let rev = day
+        .revision
+        .map(|r| format!(" ({} {r})", w.revision))
+        .unwrap_or_default();
     format!("{production}: {head} {}{rev}", day.date)
 }
 
 /// The full text: times first (what a tired person needs at 4 am), then
 /// places, scenes and safety, then what changed.
-pub fn body(day: &ShootDay, plan: &CrewPlan, previous: Option<&ShootDay>, lang: Language) -> String {
+pub fn body(
+    day: &ShootDay,
+    plan: &CrewPlan,
+    previous: Option<&ShootDay>,
+    lang: Language,
+) -> String {
     let w = words(lang);
     let mut s = String::new();
     let num = day.shoot_day.map(|n| format!(" {n}")).unwrap_or_default();
@@ -86,10 +98,26 @@ pub fn body(day: &ShootDay, plan: &CrewPlan, previous: Option<&ShootDay>, lang: 
         s.push_str(&format!("{}: {wrap}\n", w.wrap));
     }
     if let Some(b) = &day.base {
-        s.push_str(&format!("{}: {}\n", w.base, [b.name.as_deref(), b.address.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ")));
+        s.push_str(&format!(
+            "{}: {}\n",
+            w.base,
+            [b.name.as_deref(), b.address.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     for l in &day.locations {
-        s.push_str(&format!("{}: {}\n", w.location, [l.name.as_deref(), l.address.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ")));
+        s.push_str(&format!(
+            "{}: {}\n",
+            w.location,
+            [l.name.as_deref(), l.address.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if !day.scenes.is_empty() {
         s.push_str(&format!("{}: {}\n", w.scenes, day.scenes.join(", ")));
@@ -113,9 +141,19 @@ pub fn body(day: &ShootDay, plan: &CrewPlan, previous: Option<&ShootDay>, lang: 
 }
 
 /// A short SMS.
-pub fn sms(production: &str, day: &ShootDay, plan: &CrewPlan, changed: bool, lang: Language) -> String {
+pub fn sms(
+    production: &str,
+    day: &ShootDay,
+    plan: &CrewPlan,
+    changed: bool,
+    lang: Language,
+) -> String {
     let w = words(lang);
-    let loc = day.locations.first().and_then(|l| l.name.clone().or(l.address.clone())).unwrap_or_default();
+    let loc = day
+        .locations
+        .first()
+        .and_then(|l| l.name.clone().or(l.address.clone()))
+        .unwrap_or_default();
     format!(
         "{production} {}{}: {} {}, {} {}, {} {}. {loc}",
         day.date,
@@ -144,15 +182,27 @@ pub fn diff(old: &ShootDay, new: &ShootDay, lang: Language) -> Vec<String> {
     };
     cmp(w.call, old.call_time.clone(), new.call_time.clone());
     cmp(w.wrap, old.wrap_time.clone(), new.wrap_time.clone());
-    cmp(w.base, old.base.as_ref().and_then(|b| b.address.clone()), new.base.as_ref().and_then(|b| b.address.clone()));
+    cmp(
+        w.base,
+        old.base.as_ref().and_then(|b| b.address.clone()),
+        new.base.as_ref().and_then(|b| b.address.clone()),
+    );
     cmp(
         w.location,
         old.locations.first().and_then(|l| l.address.clone()),
         new.locations.first().and_then(|l| l.address.clone()),
     );
-    cmp(w.scenes, Some(old.scenes.join(", ")), Some(new.scenes.join(", ")));
+    cmp(
+        w.scenes,
+        Some(old.scenes.join(", ")),
+        Some(new.scenes.join(", ")),
+    );
     for (dept, t) in &new.department_calls {
-        cmp(dept, old.department_calls.get(dept).cloned(), Some(t.clone()));
+        cmp(
+            dept,
+            old.department_calls.get(dept).cloned(),
+            Some(t.clone()),
+        );
     }
     out
 }
@@ -163,9 +213,20 @@ mod tests {
 
     #[test]
     fn diff_lists_changed_fields() {
-        let a = ShootDay { date: "2024-03-15".into(), call_time: Some("07:00".into()), ..Default::default() };
-        let b = ShootDay { call_time: Some("06:30".into()), revision: Some(2), ..a.clone() };
-        assert_eq!(diff(&a, &b, Language::Pl), vec!["Zbiórka: 07:00 → 06:30".to_string()]);
+        let a = ShootDay {
+            date: "2024-03-15".into(),
+            call_time: Some("07:00".into()),
+            ..Default::default()
+        };
+        let b = ShootDay {
+            call_time: Some("06:30".into()),
+            revision: Some(2),
+            ..a.clone()
+        };
+        assert_eq!(
+            diff(&a, &b, Language::Pl),
+            vec!["Zbiórka: 07:00 → 06:30".to_string()]
+        );
         assert!(subject("MP2", &b, true, Language::En).contains("CHANGED"));
     }
 }

@@ -9,7 +9,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 use support::Daemon;
 
-const WORKERS: [&str; 6] = ["mailbox_watcher", "parser_pool", "route_planner", "calendar_syncer", "weather_poller", "notifier"];
+const WORKERS: [&str; 6] = [
+    "mailbox_watcher",
+    "parser_pool",
+    "route_planner",
+    "calendar_syncer",
+    "weather_poller",
+    "notifier",
+];
 
 fn cfg(daemon_extra: &str) -> String {
     mp2::config::DEMO_TOML.replace("fault_injection = true", daemon_extra)
@@ -26,7 +33,9 @@ fn deliver_demo(d: &Daemon) -> (usize, BTreeSet<String>) {
 }
 
 fn all_handled(d: &Daemon, n: usize) -> bool {
-    d.status().map(|s| s.messages.seen as usize == n && s.messages.in_flight == 0).unwrap_or(false)
+    d.status()
+        .map(|s| s.messages.seen as usize == n && s.messages.in_flight == 0)
+        .unwrap_or(false)
 }
 
 /// VEVENT UIDs per crew calendar file.
@@ -37,7 +46,11 @@ fn ics_uids(d: &Daemon) -> HashMap<String, Vec<String>> {
             continue;
         }
         let text = std::fs::read_to_string(&f).unwrap();
-        let uids = text.lines().filter_map(|l| l.strip_prefix("UID:")).map(|s| s.trim().to_string()).collect();
+        let uids = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("UID:"))
+            .map(|s| s.trim().to_string())
+            .collect();
         out.insert(f.file_stem().unwrap().to_string_lossy().into_owned(), uids);
     }
     out
@@ -48,7 +61,9 @@ fn schedule_emails_dropped_into_new_are_handled_and_counted() {
     let mut d = Daemon::new(&cfg("fault_injection = false"));
     d.start();
     let (n, dates) = deliver_demo(&d);
-    d.wait_until("every message handled", Duration::from_secs(60), |d| all_handled(d, n));
+    d.wait_until("every message handled", Duration::from_secs(60), |d| {
+        all_handled(d, n)
+    });
     let s = d.status().unwrap();
     let matched = demo_mails().iter().filter(|m| m.matched).count();
     assert_eq!(s.messages.matched as usize, matched, "{s:?}");
@@ -56,14 +71,27 @@ fn schedule_emails_dropped_into_new_are_handled_and_counted() {
     assert_eq!(s.messages.done as usize, n);
     assert_eq!(s.state, "running", "{:?}", s.problems);
     for w in WORKERS {
-        assert!(s.actors.iter().any(|a| a.name == w && a.status == "running"), "{w} not running: {:?}", s.actors);
+        assert!(
+            s.actors
+                .iter()
+                .any(|a| a.name == w && a.status == "running"),
+            "{w} not running: {:?}",
+            s.actors
+        );
     }
     for i in ["imap", "routes", "weather", "calendar", "smtp", "sms"] {
-        assert!(s.integrations.iter().any(|g| g.name == i), "integration {i} missing");
+        assert!(
+            s.integrations.iter().any(|g| g.name == i),
+            "integration {i} missing"
+        );
     }
-    assert!(s.integrations.iter().any(|g| g.name == "calendar" && g.calls > 0));
+    assert!(s
+        .integrations
+        .iter()
+        .any(|g| g.name == "calendar" && g.calls > 0));
 
-    let days: Vec<ScheduleEntry> = serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap();
+    let days: Vec<ScheduleEntry> =
+        serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap();
     let got: BTreeSet<String> = days.iter().map(|e| e.date.clone()).collect();
     assert_eq!(got, dates);
     assert_eq!(s.schedules, dates.len());
@@ -78,7 +106,11 @@ fn schedule_emails_dropped_into_new_are_handled_and_counted() {
     for crew in ["anna", "tomek"] {
         let u = &uids[crew];
         assert_eq!(u.len(), dates.len(), "{crew}: {u:?}");
-        assert_eq!(u.iter().collect::<BTreeSet<_>>().len(), u.len(), "duplicate UIDs for {crew}");
+        assert_eq!(
+            u.iter().collect::<BTreeSet<_>>().len(),
+            u.len(),
+            "duplicate UIDs for {crew}"
+        );
     }
     assert!(!d.files("outbox/email").is_empty());
     assert!(!d.files("outbox/sms").is_empty());
@@ -98,23 +130,43 @@ fn fault_panic_restarts_each_worker_and_status_returns_to_running() {
     let mut d = Daemon::new(&cfg("fault_injection = true"));
     d.start();
     for w in WORKERS {
-        let before = d.status().unwrap().actors.iter().find(|a| a.name == w).map(|a| a.restarts).unwrap();
+        let before = d
+            .status()
+            .unwrap()
+            .actors
+            .iter()
+            .find(|a| a.name == w)
+            .map(|a| a.restarts)
+            .unwrap();
         d.call(Command::FaultPanic { actor: w.into() }).unwrap();
-        d.wait_until(&format!("{w} restarted and running"), Duration::from_secs(10), |d| {
-            let s = d.status().unwrap();
-            s.state == "running" && s.actors.iter().any(|a| a.name == w && a.status == "running" && a.restarts == before + 1)
-        });
+        d.wait_until(
+            &format!("{w} restarted and running"),
+            Duration::from_secs(10),
+            |d| {
+                let s = d.status().unwrap();
+                s.state == "running"
+                    && s.actors
+                        .iter()
+                        .any(|a| a.name == w && a.status == "running" && a.restarts == before + 1)
+            },
+        );
     }
     // The pipeline still works after all that.
     let (n, _) = deliver_demo(&d);
-    d.wait_until("every message handled", Duration::from_secs(60), |d| all_handled(d, n));
+    d.wait_until("every message handled", Duration::from_secs(60), |d| {
+        all_handled(d, n)
+    });
 }
 
 #[test]
 fn fault_injection_is_refused_unless_enabled() {
     let mut d = Daemon::new(&cfg("fault_injection = false"));
     d.start();
-    let e = d.call(Command::FaultPanic { actor: "notifier".into() }).unwrap_err();
+    let e = d
+        .call(Command::FaultPanic {
+            actor: "notifier".into(),
+        })
+        .unwrap_err();
     assert!(e.contains("fault injection is disabled"), "{e}");
     let e = Daemon::new(&cfg("fault_injection = true"));
     drop(e);
@@ -126,19 +178,40 @@ fn too_many_restarts_mark_a_part_down_then_it_recovers() {
     d.start();
     for i in 0..3 {
         d.wait_until("route_planner running", Duration::from_secs(10), |d| {
-            d.status().unwrap().actors.iter().any(|a| a.name == "route_planner" && a.status == "running")
+            d.status()
+                .unwrap()
+                .actors
+                .iter()
+                .any(|a| a.name == "route_planner" && a.status == "running")
         });
-        d.call(Command::FaultPanic { actor: "route_planner".into() }).unwrap_or_else(|e| panic!("panic #{i}: {e}"));
+        d.call(Command::FaultPanic {
+            actor: "route_planner".into(),
+        })
+        .unwrap_or_else(|e| panic!("panic #{i}: {e}"));
     }
-    d.wait_until("degraded with route_planner down", Duration::from_secs(5), |d| {
-        let s = d.status().unwrap();
-        s.state == "degraded" && s.actors.iter().any(|a| a.name == "route_planner" && a.status == "down")
-    });
+    d.wait_until(
+        "degraded with route_planner down",
+        Duration::from_secs(5),
+        |d| {
+            let s = d.status().unwrap();
+            s.state == "degraded"
+                && s.actors
+                    .iter()
+                    .any(|a| a.name == "route_planner" && a.status == "down")
+        },
+    );
     // The rest keeps working: mail is still taken in and parsed meanwhile.
-    d.wait_until("route_planner retried and running", Duration::from_secs(10), |d| {
-        let s = d.status().unwrap();
-        s.state == "running" && s.actors.iter().any(|a| a.name == "route_planner" && a.status == "running")
-    });
+    d.wait_until(
+        "route_planner retried and running",
+        Duration::from_secs(10),
+        |d| {
+            let s = d.status().unwrap();
+            s.state == "running"
+                && s.actors
+                    .iter()
+                    .any(|a| a.name == "route_planner" && a.status == "running")
+        },
+    );
 }
 
 #[test]
@@ -153,30 +226,52 @@ fn kill_9_mid_pipeline_then_restart_loses_nothing_and_repeats_nothing() {
     d.kill9();
     let emails_before = d.files("outbox/email").len();
     d.start();
-    d.wait_until("every message handled after restart", Duration::from_secs(60), |d| all_handled(d, n));
+    d.wait_until(
+        "every message handled after restart",
+        Duration::from_secs(60),
+        |d| all_handled(d, n),
+    );
     let s = d.status().unwrap();
     assert_eq!(s.messages.failed, 0, "{}", d.log());
     let uids = ics_uids(&d);
     for crew in ["anna", "tomek"] {
-        assert_eq!(uids[crew].len(), dates.len(), "{crew}: no duplicate or missing events");
+        assert_eq!(
+            uids[crew].len(),
+            dates.len(),
+            "{crew}: no duplicate or missing events"
+        );
     }
     // Notifications are keyed by crew, day version and channel: a file per key,
     // so the count equals the number of distinct keys, however often replayed.
     let emails = d.files("outbox/email");
     assert!(emails.len() >= emails_before);
-    let names: BTreeSet<_> = emails.iter().map(|p| p.file_name().unwrap().to_owned()).collect();
+    let names: BTreeSet<_> = emails
+        .iter()
+        .map(|p| p.file_name().unwrap().to_owned())
+        .collect();
     assert_eq!(names.len(), emails.len());
 
     // A second restart on the same state does nothing new.
     let (code, _) = d.sigterm();
     assert_eq!(code, Some(0));
-    let snapshot: Vec<_> = d.files("outbox/email").into_iter().chain(d.files("outbox/sms")).collect();
+    let snapshot: Vec<_> = d
+        .files("outbox/email")
+        .into_iter()
+        .chain(d.files("outbox/sms"))
+        .collect();
     let ics_before = std::fs::read(d.path("calendar/anna.ics")).unwrap();
     d.start();
     std::thread::sleep(Duration::from_secs(3));
-    let after: Vec<_> = d.files("outbox/email").into_iter().chain(d.files("outbox/sms")).collect();
+    let after: Vec<_> = d
+        .files("outbox/email")
+        .into_iter()
+        .chain(d.files("outbox/sms"))
+        .collect();
     assert_eq!(snapshot, after, "a restart sent nothing again");
-    assert_eq!(ics_before, std::fs::read(d.path("calendar/anna.ics")).unwrap());
+    assert_eq!(
+        ics_before,
+        std::fs::read(d.path("calendar/anna.ics")).unwrap()
+    );
     assert_eq!(d.status().unwrap().messages.seen as usize, n);
 }
 
@@ -194,20 +289,41 @@ fn sigterm_exits_zero_within_ten_seconds() {
 
 #[test]
 fn invalid_config_exits_2_naming_file_line_and_key() {
-    let d = Daemon::new(&cfg("fault_injection = false").replace("timezone = \"Europe/Warsaw\"", "timezone = \"Europe/Atlantis\""));
-    let out = std::process::Command::new(support::mp2d()).arg("--config").arg(&d.config).output().unwrap();
+    let d = Daemon::new(&cfg("fault_injection = false").replace(
+        "timezone = \"Europe/Warsaw\"",
+        "timezone = \"Europe/Atlantis\"",
+    ));
+    let out = std::process::Command::new(support::mp2d())
+        .arg("--config")
+        .arg(&d.config)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     let line = err.lines().next().unwrap_or("");
-    let tz_line = mp2::config::DEMO_TOML.lines().position(|l| l.starts_with("timezone")).unwrap() + 1;
-    assert!(line.contains(&format!("{}:{tz_line}: daemon.timezone", d.config.display())), "{err}");
+    let tz_line = mp2::config::DEMO_TOML
+        .lines()
+        .position(|l| l.starts_with("timezone"))
+        .unwrap()
+        + 1;
+    assert!(
+        line.contains(&format!(
+            "{}:{tz_line}: daemon.timezone",
+            d.config.display()
+        )),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_second_daemon_on_the_same_socket_is_refused() {
     let mut d = Daemon::new(&cfg("fault_injection = false"));
     d.start();
-    let out = std::process::Command::new(support::mp2d()).arg("--config").arg(&d.config).output().unwrap();
+    let out = std::process::Command::new(support::mp2d())
+        .arg("--config")
+        .arg(&d.config)
+        .output()
+        .unwrap();
     assert_ne!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("already") || err.contains("locked"), "{err}");
@@ -239,7 +355,11 @@ fn mutating_commands_are_refused_to_other_users() {
             .unwrap()
     };
     let ok = run(&["status", "--json"]);
-    assert!(ok.status.success(), "read-only commands are open: {}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "read-only commands are open: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let refused = run(&["fault", "panic", "notifier"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("permission denied"));
@@ -252,26 +372,51 @@ fn mp2ctl_commands_against_a_running_daemon() {
     let mut d = Daemon::new(&cfg("fault_injection = false"));
     d.start();
     let (n, _) = deliver_demo(&d);
-    d.wait_until("every message handled", Duration::from_secs(60), |d| all_handled(d, n));
+    d.wait_until("every message handled", Duration::from_secs(60), |d| {
+        all_handled(d, n)
+    });
     let ctl = |args: &[&str]| {
-        let out = std::process::Command::new(support::mp2ctl()).arg("--config").arg(&d.config).args(args).output().unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        let out = std::process::Command::new(support::mp2ctl())
+            .arg("--config")
+            .arg(&d.config)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (code, out, err) = ctl(&["status", "--json"]);
     assert_eq!(code, Some(0), "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    for k in ["state", "uptime_s", "actors", "integrations", "messages", "schedules"] {
+    for k in [
+        "state",
+        "uptime_s",
+        "actors",
+        "integrations",
+        "messages",
+        "schedules",
+    ] {
         assert!(v.get(k).is_some(), "status --json lacks {k}");
     }
     let (_, out, _) = ctl(&["schedules"]);
     assert!(out.contains("wake"), "{out}");
     let (_, out, _) = ctl(&["history", "--json"]);
     let h: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
-    let id = h.iter().find(|e| e["matched"] == true).unwrap()["message_id"].as_str().unwrap().to_string();
+    let id = h.iter().find(|e| e["matched"] == true).unwrap()["message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (code, out, err) = ctl(&["reprocess", &id]);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("queued"));
-    d.wait_until("reprocessed message done again", Duration::from_secs(30), |d| all_handled(d, n));
+    d.wait_until(
+        "reprocessed message done again",
+        Duration::from_secs(30),
+        |d| all_handled(d, n),
+    );
     let (code, _, err) = ctl(&["reprocess", "<nope@nowhere>"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("no message"), "{err}");

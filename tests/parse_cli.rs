@@ -10,12 +10,22 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn parse(files: &[&Path], extra: &[&str]) -> (Option<i32>, Vec<serde_json::Value>, String) {
-    let out = Command::new(support::mp2ctl()).arg("parse").args(files).arg("--json").args(extra).output().unwrap();
+    let out = Command::new(support::mp2ctl())
+        .arg("parse")
+        .args(files)
+        .arg("--json")
+        .args(extra)
+        .output()
+        .unwrap();
     let lines = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
-    (out.status.code(), lines, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        lines,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -34,25 +44,54 @@ fn shape_and_exit_codes() {
     assert_eq!(lines.len(), 2, "one line per file, in order");
     assert_eq!(lines[0]["source"], "good.eml");
     assert_eq!(lines[0]["kind"], "email");
-    for k in ["message_id", "from", "subject", "date", "matched", "reason", "attachments"] {
+    for k in [
+        "message_id",
+        "from",
+        "subject",
+        "date",
+        "matched",
+        "reason",
+        "attachments",
+    ] {
         assert!(lines[0]["email"].get(k).is_some(), "email.{k} missing");
     }
     assert_eq!(lines[1]["kind"], "pdf");
     assert!(lines[1]["email"].is_null());
     let day = &lines[1]["schedules"][0];
     for k in [
-        "production", "date", "shoot_day", "revision", "call_time", "wrap_time", "base", "locations", "set_type",
-        "scenes", "department_calls", "safety_notes", "contacts", "notes", "confidence", "warnings",
+        "production",
+        "date",
+        "shoot_day",
+        "revision",
+        "call_time",
+        "wrap_time",
+        "base",
+        "locations",
+        "set_type",
+        "scenes",
+        "department_calls",
+        "safety_notes",
+        "contacts",
+        "notes",
+        "confidence",
+        "warnings",
     ] {
         assert!(day.get(k).is_some(), "schedule.{k} missing: {day}");
     }
 
     let (code, lines, _) = parse(&[&pdf, &junk], &[]);
-    assert_eq!(code, Some(1), "a file that cannot be read makes the exit status 1");
+    assert_eq!(
+        code,
+        Some(1),
+        "a file that cannot be read makes the exit status 1"
+    );
     assert_eq!(lines.len(), 2);
     assert!(!lines[1]["errors"].as_array().unwrap().is_empty());
 
-    let out = Command::new(support::mp2ctl()).args(["parse", "--bogus"]).output().unwrap();
+    let out = Command::new(support::mp2ctl())
+        .args(["parse", "--bogus"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "bad usage");
 }
 
@@ -63,9 +102,17 @@ fn generated_mails_give_their_dates() {
         let f = dir.path().join(format!("{i}.eml"));
         std::fs::write(&f, &m.raw).unwrap();
         let (_, lines, _) = parse(&[&f], &[]);
-        assert_eq!(lines[0]["email"]["matched"], m.matched, "{}: {}", m.label, lines[0]["email"]["reason"]);
-        let got: Vec<String> =
-            lines[0]["schedules"].as_array().unwrap().iter().map(|d| d["date"].as_str().unwrap().to_string()).collect();
+        assert_eq!(
+            lines[0]["email"]["matched"], m.matched,
+            "{}: {}",
+            m.label, lines[0]["email"]["reason"]
+        );
+        let got: Vec<String> = lines[0]["schedules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["date"].as_str().unwrap().to_string())
+            .collect();
         assert_eq!(got, m.expected_dates(), "{}", m.label);
     }
 }
@@ -82,16 +129,34 @@ fn sample_corpus_field_accuracy() {
         eprintln!("skipped: ../shared/corpus not present");
         return;
     };
-    let mut pdfs: Vec<PathBuf> = std::fs::read_dir(c.join("pdf")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut pdfs: Vec<PathBuf> = std::fs::read_dir(c.join("pdf"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     pdfs.sort();
     let refs: Vec<&Path> = pdfs.iter().map(|p| p.as_path()).collect();
-    let out = Command::new(support::mp2ctl()).arg("parse").args(&refs).arg("--json").output().unwrap();
+    let out = Command::new(support::mp2ctl())
+        .arg("parse")
+        .args(&refs)
+        .arg("--json")
+        .output()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let jsonl = dir.path().join("out.jsonl");
     std::fs::write(&jsonl, &out.stdout).unwrap();
-    let score = Command::new("python3").arg(c.join("score.py")).arg(c.join("truth")).arg(&jsonl).arg("-v").output().unwrap();
+    let score = Command::new("python3")
+        .arg(c.join("score.py"))
+        .arg(c.join("truth"))
+        .arg(&jsonl)
+        .arg("-v")
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&score.stdout);
-    let last = text.lines().rev().find(|l| l.starts_with("field accuracy:")).expect("score line");
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("field accuracy:"))
+        .expect("score line");
     let acc: f64 = last.split_whitespace().nth(2).unwrap().parse().unwrap();
     eprintln!("{text}");
     assert!(acc >= MIN_CORPUS_ACCURACY, "{last}\n{text}");
@@ -109,22 +174,46 @@ fn sample_mail_corpus_verdicts_and_dates() {
     };
     let mut wrong = Vec::new();
     let mut n = 0;
-    let mut mails: Vec<PathBuf> = std::fs::read_dir(c.join("mail")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    let mut mails: Vec<PathBuf> = std::fs::read_dir(c.join("mail"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
     mails.sort();
     for m in mails {
         n += 1;
         let truth: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(c.join("mail/truth").join(m.file_stem().unwrap()).with_extension("json")).unwrap(),
+            &std::fs::read_to_string(
+                c.join("mail/truth")
+                    .join(m.file_stem().unwrap())
+                    .with_extension("json"),
+            )
+            .unwrap(),
         )
         .unwrap();
         let (_, lines, _) = parse(&[&m], &[]);
         let l = &lines[0];
-        let mut got: Vec<String> = l["schedules"].as_array().unwrap().iter().map(|d| d["date"].as_str().unwrap().to_string()).collect();
+        let mut got: Vec<String> = l["schedules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["date"].as_str().unwrap().to_string())
+            .collect();
         got.sort();
-        let mut want: Vec<String> = truth["schedule_dates"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect();
+        let mut want: Vec<String> = truth["schedule_dates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_string())
+            .collect();
         want.sort();
         if l["email"]["matched"] != truth["matched"] || (truth["matched"] == true && got != want) {
-            wrong.push(format!("{}: matched {} (want {}), dates {got:?} (want {want:?})", m.display(), l["email"]["matched"], truth["matched"]));
+            wrong.push(format!(
+                "{}: matched {} (want {}), dates {got:?} (want {want:?})",
+                m.display(),
+                l["email"]["matched"],
+                truth["matched"]
+            ));
         }
     }
     eprintln!("mail corpus: {}/{n} correct", n - wrong.len());

@@ -146,7 +146,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let data = control::call(&socket, Command::Reprocess { message_id })?;
             println!("{}", data.as_str().unwrap_or("requeued"));
         }
-        Cmd::Fault { what: Fault::Panic { actor } } => {
+        Cmd::Fault {
+            what: Fault::Panic { actor },
+        } => {
             let data = control::call(&socket, Command::FaultPanic { actor })?;
             println!("{}", data.as_str().unwrap_or("done"));
         }
@@ -160,8 +162,12 @@ fn socket_path(cli: &Cli) -> anyhow::Result<PathBuf> {
     if let Some(s) = &cli.socket {
         return Ok(s.clone());
     }
-    let path = cli.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
-    let cfg = Config::load(&path).map_err(|e| anyhow::anyhow!("{e}\n(pass --socket PATH or --config FILE)"))?;
+    let path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    let cfg = Config::load(&path)
+        .map_err(|e| anyhow::anyhow!("{e}\n(pass --socket PATH or --config FILE)"))?;
     Ok(cfg.daemon.socket)
 }
 
@@ -183,24 +189,38 @@ fn parse(cli: &Cli, files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
             print_parse(f, &r);
         }
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn print_parse(path: &Path, r: &mp2::model::ParseResult) {
     println!("{}", path.display());
     if let Some(e) = &r.email {
-        println!("  from {} — {:?}", e.from.as_deref().unwrap_or("?"), e.subject.as_deref().unwrap_or(""));
+        println!(
+            "  from {} — {:?}",
+            e.from.as_deref().unwrap_or("?"),
+            e.subject.as_deref().unwrap_or("")
+        );
         println!("  {}", e.reason);
     }
     for d in &r.schedules {
-        let rev = d.revision.map(|r| format!(" (wersja {r})")).unwrap_or_default();
+        let rev = d
+            .revision
+            .map(|r| format!(" (wersja {r})"))
+            .unwrap_or_default();
         println!(
             "  {}{}: call {} wrap {} — {}",
             d.date,
             rev,
             d.call_time.as_deref().unwrap_or("?"),
             d.wrap_time.as_deref().unwrap_or("?"),
-            d.locations.first().and_then(|l| l.address.as_deref()).unwrap_or("no location")
+            d.locations
+                .first()
+                .and_then(|l| l.address.as_deref())
+                .unwrap_or("no location")
         );
         for w in &d.warnings {
             println!("    ! {w}");
@@ -212,7 +232,10 @@ fn print_parse(path: &Path, r: &mp2::model::ParseResult) {
 }
 
 fn print_status(s: &StatusReport) {
-    println!("mp2d {} — up {}s, {} shooting days", s.state, s.uptime_s, s.schedules);
+    println!(
+        "mp2d {} — up {}s, {} shooting days",
+        s.state, s.uptime_s, s.schedules
+    );
     let m = &s.messages;
     println!(
         "messages: {} seen, {} matched, {} done, {} failed, {} in flight",
@@ -225,7 +248,10 @@ fn print_status(s: &StatusReport) {
     for a in &s.actors {
         println!("{:<18} {:<10} {}", a.name, a.status, a.restarts);
     }
-    println!("{:<10} {:<10} {:>6} {:>8} {:>8} {:>8}", "INTEGR.", "BREAKER", "CALLS", "FAILED", "REJECTED", "LIMITED");
+    println!(
+        "{:<10} {:<10} {:>6} {:>8} {:>8} {:>8}",
+        "INTEGR.", "BREAKER", "CALLS", "FAILED", "REJECTED", "LIMITED"
+    );
     for i in &s.integrations {
         println!(
             "{:<10} {:<10} {:>6} {:>8} {:>8} {:>8}",
@@ -243,7 +269,14 @@ fn print_schedules(days: &[ScheduleEntry]) {
 
 fn print_history(h: &[HistoryEntry]) {
     for m in h {
-        println!("{}  {:<9} {:<9} {}  {}", m.received, m.verdict, m.stage.as_str(), m.message_id, m.subject);
+        println!(
+            "{}  {:<9} {:<9} {}  {}",
+            m.received,
+            m.verdict,
+            m.stage.as_str(),
+            m.message_id,
+            m.subject
+        );
         if !m.reason.is_empty() {
             println!("    {}", m.reason);
         }

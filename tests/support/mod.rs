@@ -14,7 +14,11 @@ pub fn mp2ctl() -> PathBuf {
 /// `mp2d` is built beside `mp2ctl` by `cargo test --workspace`.
 pub fn mp2d() -> PathBuf {
     let p = mp2ctl().with_file_name("mp2d");
-    assert!(p.exists(), "{} missing: run the tests with `cargo test --workspace`", p.display());
+    assert!(
+        p.exists(),
+        "{} missing: run the tests with `cargo test --workspace`",
+        p.display()
+    );
     p
 }
 
@@ -40,7 +44,11 @@ impl Daemon {
         for d in ["new", "cur", "tmp"] {
             std::fs::create_dir_all(dir.path().join("inbox").join(d)).expect("maildir");
         }
-        Daemon { dir, child: None, config }
+        Daemon {
+            dir,
+            child: None,
+            config,
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -52,7 +60,11 @@ impl Daemon {
     }
 
     pub fn start(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.path("mp2d.log")).expect("log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path("mp2d.log"))
+            .expect("log");
         let child = Proc::new(mp2d())
             .arg("--config")
             .arg(&self.config)
@@ -63,7 +75,9 @@ impl Daemon {
             .spawn()
             .expect("spawn mp2d");
         self.child = Some(child);
-        self.wait_until("control socket answers", Duration::from_secs(20), |d| d.status().is_some());
+        self.wait_until("control socket answers", Duration::from_secs(20), |d| {
+            d.status().is_some()
+        });
     }
 
     /// Drops a message into `new/` the way an MDA does (tmp/ then rename).
@@ -90,7 +104,10 @@ impl Daemon {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("timed out after {limit:?} waiting for: {what}\n--- mp2d log ---\n{}", self.log());
+        panic!(
+            "timed out after {limit:?} waiting for: {what}\n--- mp2d log ---\n{}",
+            self.log()
+        );
     }
 
     pub fn log(&self) -> String {
@@ -125,7 +142,12 @@ impl Daemon {
     /// Files in a folder (recursively none), sorted.
     pub fn files(&self, rel: &str) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(self.path(rel))
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file())
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
