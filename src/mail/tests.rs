@@ -897,7 +897,7 @@ fn sender_listed_by_address_or_exact_domain() {
 fn open_corpus_matches_truth() {
     use sha2::{Digest, Sha256};
     let dir =
-        std::env::var("MP2_MAIL_CORPUS").unwrap_or_else(|_| "/work/shared/corpus/mail".into());
+        std::env::var("MP2_MAIL_CORPUS").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/mail").into());
     let dir = std::path::Path::new(&dir);
     let Ok(entries) = std::fs::read_dir(dir) else {
         eprintln!("corpus {} absent; skipped", dir.display());

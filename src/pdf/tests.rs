@@ -450,7 +450,7 @@ proptest::proptest! {
 /// letters on every page, OCR for scans when the tools are installed.
 #[test]
 fn corpus_pdfs_read_with_polish_text() {
-    let dir = std::path::Path::new("/work/shared/corpus/pdf");
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/pdf"));
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
