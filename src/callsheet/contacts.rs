@@ -1,0 +1,238 @@
+//! Contacts: role, name and an E.164 phone.
+//!
+//! Read from the contacts section (any phone in its rows, the other cells
+//! giving role and name), and elsewhere only from cells that are nothing but
+//! a phone number (a header's "Director: Anna Nowak" / "601 234 567"). Phones
+//! inside a place (hospital, parking, office) or next to an emergency word
+//! are not crew contacts.
+
+use super::phones;
+use super::sheet::{gap, Row};
+use super::text::{fold, longest_prefix, squash, trim_punct};
+use super::vocab::{Section, EMERGENCY_WORDS, ROLES};
+use crate::model::Contact;
+use std::collections::HashSet;
+
+fn role_table() -> Vec<(&'static str, ())> {
+    ROLES.iter().map(|r| (*r, ())).collect()
+}
+
+/// Splits "Reżyser Anna Nowak" / "Director: Anna Nowak" into role and name.
+fn role_and_name(text: &str) -> (Option<String>, Option<String>) {
+    let text = trim_punct(text);
+    if text.is_empty() {
+        return (None, None);
+    }
+    if let Some((r, n)) = text.split_once(':') {
+        let (r, n) = (trim_punct(r), trim_punct(n));
+        return (
+            (!r.is_empty()).then(|| squash(r)),
+            (!n.is_empty()).then(|| squash(n)),
+        );
+    }
+    let f = fold(text);
+    if let Some(((), len)) = longest_prefix(&f, &role_table()) {
+        let chars = f[..len].chars().count();
+        let split = text
+            .char_indices()
+            .nth(chars)
+            .map_or(text.len(), |(i, _)| i);
+        let (r, n) = text.split_at(split);
+        let n = trim_punct(n);
+        return (Some(squash(r)), (!n.is_empty()).then(|| squash(n)));
+    }
+    (None, Some(squash(text)))
+}
+
+fn emergency(f: &str) -> bool {
+    EMERGENCY_WORDS.iter().any(|w| super::text::has_word(f, w))
+}
+
+/// Contacts of the whole sheet, first mention of each phone kept.
+pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>) -> Vec<Contact> {
+    // The contacts table first: its role and name columns are the most
+    // reliable reading of a number also printed elsewhere.
+    let mut table: Vec<Contact> = Vec::new();
+    let mut elsewhere: Vec<Contact> = Vec::new();
+    let mut in_contacts = false;
+    for (ri, row) in rows.iter().enumerate() {
+        match row.section() {
+            Some(Section::Contacts) => in_contacts = true,
+            Some(_) if row.is_heading() => in_contacts = false,
+            _ if row.is_issued() => in_contacts = false,
+            _ => {}
+        }
+        for (ci, cell) in row.cells.iter().enumerate() {
+            if claimed.contains(&(ri, ci)) || emergency(&row.folded[ci]) {
+                continue;
+            }
+            if let Some(phone) = phones::phone_only(&cell.text) {
+                // In the table, role and name are the cells to the left;
+                // elsewhere (a header box) the text printed above it.
+                let left: Vec<&str> = row.cells[..ci]
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, c)| {
+                        phones::phone_only(&c.text).is_none() && !claimed.contains(&(ri, *j))
+                    })
+                    .map(|(_, c)| c.text.as_str())
+                    .collect();
+                let (role, name) = match (in_contacts, left.as_slice()) {
+                    (false, _) | (true, []) => above(rows, ri, ci),
+                    (true, [one]) => role_and_name(one),
+                    (true, [.., r, n]) => (Some(squash(r)), Some(squash(n))),
+                };
+                let c = Contact {
+                    role,
+                    name,
+                    phone: Some(phone),
+                };
+                if in_contacts {
+                    table.push(c)
+                } else {
+                    elsewhere.push(c)
+                }
+                continue;
+            }
+            if !in_contacts {
+                // Outside the contacts table only "Role: Name, tel. …" with a
+                // known role counts (never a hospital's or office's number).
+                for hit in phones::find_all(&cell.text) {
+                    let (role, name) = role_and_name(&cell.text[..hit.start]);
+                    let known = role.as_deref().is_some_and(|r| {
+                        let f = fold(r);
+                        ROLES.iter().any(|k| f.trim() == *k)
+                    });
+                    if known {
+                        let name = name.map(|n| strip_phone_word(&n));
+                        elsewhere.push(Contact {
+                            role,
+                            name,
+                            phone: Some(hit.e164),
+                        });
+                    }
+                }
+                continue;
+            }
+            // A flattened row: "Reżyser Anna Nowak 601 234 567".
+            for hit in phones::find_all(&cell.text) {
+                let before = &cell.text[..hit.start];
+                let (role, name) = if trim_punct(before).is_empty() {
+                    let others: Vec<&str> =
+                        row.cells[..ci].iter().map(|c| c.text.as_str()).collect();
+                    role_and_name(&others.join(" "))
+                } else {
+                    role_and_name(before)
+                };
+                table.push(Contact {
+                    role,
+                    name: name.map(|n| strip_phone_word(&n)),
+                    phone: Some(hit.e164),
+                });
+            }
+        }
+    }
+    let mut seen: HashSet<String> = HashSet::new();
+    table
+        .into_iter()
+        .chain(elsewhere)
+        .filter(|c| c.phone.as_ref().is_some_and(|p| seen.insert(p.clone())))
+        .collect()
+}
+
+/// "Anna Nowak, tel." → "Anna Nowak".
+fn strip_phone_word(n: &str) -> String {
+    let mut t = trim_punct(n).to_string();
+    for w in [
+        "tel.", "tel:", "tel", "kom.", "kom", "mob.", "mob", "phone:", "phone", "t.",
+    ] {
+        let cut = t.len().saturating_sub(w.len());
+        if cut > 0 && t.is_char_boundary(cut) && t[cut..].eq_ignore_ascii_case(w) {
+            t.truncate(cut);
+            break;
+        }
+    }
+    trim_punct(&t).to_string()
+}
+
+/// Role and name printed just above a phone-only cell.
+fn above(rows: &[Row], ri: usize, ci: usize) -> (Option<String>, Option<String>) {
+    let cell = &rows[ri].cells[ci];
+    let mut parts: Vec<String> = Vec::new();
+    for k in (ri.saturating_sub(2)..ri).rev() {
+        let Some(c) = rows[k]
+            .cells
+            .iter()
+            .find(|c| gap(c, cell) <= 0.0 && (c.x0 - cell.x0).abs() < 20.0)
+        else {
+            break;
+        };
+        if phones::phone_only(&c.text).is_some() {
+            break;
+        }
+        parts.insert(0, c.text.clone());
+        if c.text.contains(':') {
+            break;
+        }
+    }
+    role_and_name(&parts.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles() {
+        assert_eq!(
+            role_and_name("Reżyser Anna Nowak"),
+            (Some("Reżyser".into()), Some("Anna Nowak".into()))
+        );
+        assert_eq!(
+            role_and_name("Director: Ewa Sęk"),
+            (Some("Director".into()), Some("Ewa Sęk".into()))
+        );
+        assert_eq!(
+            role_and_name("Kierownik produkcji Piotr Gołębiowski")
+                .0
+                .as_deref(),
+            Some("Kierownik produkcji")
+        );
+    }
+
+    #[test]
+    fn inline_role_phones_outside_the_table() {
+        let row = Row::new(
+            0,
+            10.0,
+            vec![crate::layout::Cell {
+                x0: 0.0,
+                x1: 300.0,
+                size: 10.0,
+                bold: false,
+                text: "Reżyser: Anna Nowak, tel. 601 234 567".into(),
+            }],
+            12.0,
+            0.0,
+        );
+        let office = Row::new(
+            0,
+            22.0,
+            vec![crate::layout::Cell {
+                x0: 0.0,
+                x1: 300.0,
+                size: 10.0,
+                bold: false,
+                text: "Biuro produkcji: ul. Puławska 61, tel. 22 123 45 67".into(),
+            }],
+            12.0,
+            0.0,
+        );
+        let c = read(&[row, office], &HashSet::new());
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].phone.as_deref(), Some("+48601234567"));
+        assert_eq!(c[0].role.as_deref(), Some("Reżyser"));
+        assert_eq!(c[0].name.as_deref(), Some("Anna Nowak"));
+        assert_eq!(strip_phone_word("Jan Kowalski"), "Jan Kowalski");
+    }
+}

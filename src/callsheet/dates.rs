@@ -1,0 +1,328 @@
+//! Calendar dates as call sheets print them.
+//!
+//! `15.03.2024`, `15.03.24`, `15/03/2024`, `2024-03-15`, `15 III 2024`,
+//! `piątek, 15 marca 2024`, `15 March 2024`, `Friday, March 15, 2024`,
+//! `March 15th`, and (in a weekly schedule) `15.03` with the year taken from
+//! elsewhere. Input is folded text; offsets are byte offsets into it.
+
+use super::vocab::{MONTHS, WEEKDAYS};
+use chrono::NaiveDate;
+use regex::Regex;
+use std::sync::LazyLock;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DateHit {
+    pub start: usize,
+    pub end: usize,
+    pub day: u32,
+    pub month: u32,
+    /// `None` when only day and month are printed.
+    pub year: Option<i32>,
+    /// Part of a range such as `29.04–03.05.2024`.
+    pub in_range: bool,
+}
+
+impl DateHit {
+    pub fn with_year(&self, year: i32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(year, self.month, self.day)
+    }
+
+    pub fn date(&self) -> Option<NaiveDate> {
+        self.year.and_then(|y| self.with_year(y))
+    }
+}
+
+fn month_alt() -> String {
+    let mut names: Vec<&str> = MONTHS.iter().map(|(n, _)| *n).collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    names.join("|")
+}
+
+static ISO: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(\d{4})[-./](\d{1,2})[-./](\d{1,2})\b").expect("static regex"));
+static DMY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(\d{1,2})\s?([./-])\s?(\d{1,2})\s?[./-]\s?(\d{4}|\d{2})\b")
+        .expect("static regex")
+});
+static ROMAN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(\d{1,2})[.\s]+(xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i)[.\s]+(\d{4})\b")
+        .expect("static regex")
+});
+static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?({})\b\.?,?(?:\s+(\d{{4}})\b)?",
+        month_alt()
+    ))
+    .expect("static regex")
+});
+static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"\b({})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b,?(?:\s+(\d{{4}})\b)?",
+        month_alt()
+    ))
+    .expect("static regex")
+});
+static DM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(\d{1,2})[./](\d{1,2})\b\.?").expect("static regex"));
+static RANGE_DASH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:[-–—]|do|to|until)\s*").expect("static regex"));
+
+fn month_of(name: &str) -> Option<u32> {
+    MONTHS.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
+}
+
+fn roman(s: &str) -> Option<u32> {
+    const R: [&str; 12] = [
+        "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii",
+    ];
+    R.iter().position(|r| *r == s).map(|p| p as u32 + 1)
+}
+
+fn year4(s: &str) -> Option<i32> {
+    let y: i32 = s.parse().ok()?;
+    Some(if s.len() == 2 { 2000 + y } else { y })
+}
+
+fn valid(day: u32, month: u32, year: Option<i32>) -> bool {
+    let y = year.unwrap_or(2024); // a leap year, so 29.02 survives
+    (1900..=2200).contains(&y) && NaiveDate::from_ymd_opt(y, month, day).is_some()
+}
+
+/// Every date in folded text `s`, left to right, overlaps resolved in favour of
+/// the longer (more complete) reading.
+pub fn find_all(s: &str) -> Vec<DateHit> {
+    let mut hits: Vec<DateHit> = Vec::new();
+    let mut push = |start: usize, end: usize, day: u32, month: u32, year: Option<i32>| {
+        if valid(day, month, year) {
+            hits.push(DateHit {
+                start,
+                end,
+                day,
+                month,
+                year,
+                in_range: false,
+            });
+        }
+    };
+    for c in ISO.captures_iter(s) {
+        let (Some(m), Some(y), Some(mo), Some(d)) = (c.get(0), c.get(1), c.get(2), c.get(3)) else {
+            continue;
+        };
+        if let (Some(y), Ok(mo), Ok(d)) =
+            (year4(y.as_str()), mo.as_str().parse(), d.as_str().parse())
+        {
+            push(m.start(), m.end(), d, mo, Some(y));
+        }
+    }
+    for c in DMY.captures_iter(s) {
+        let (Some(m), Some(d), Some(mo), Some(y)) = (c.get(0), c.get(1), c.get(3), c.get(4)) else {
+            continue;
+        };
+        // Not the tail of a longer dotted number (`1.15.03.2024`, IPs).
+        if s[..m.start()].ends_with(['.', '/']) {
+            continue;
+        }
+        let (Ok(mut d), Ok(mut mo)) = (d.as_str().parse::<u32>(), mo.as_str().parse::<u32>())
+        else {
+            continue;
+        };
+        // Day first is the rule here; only a month > 12 flips it (US style).
+        if mo > 12 && d <= 12 {
+            std::mem::swap(&mut d, &mut mo);
+        }
+        push(m.start(), m.end(), d, mo, year4(y.as_str()));
+    }
+    for c in ROMAN.captures_iter(s) {
+        let (Some(m), Some(d), Some(mo), Some(y)) = (c.get(0), c.get(1), c.get(2), c.get(3)) else {
+            continue;
+        };
+        if let (Ok(d), Some(mo)) = (d.as_str().parse(), roman(mo.as_str())) {
+            push(m.start(), m.end(), d, mo, year4(y.as_str()));
+        }
+    }
+    for c in DAY_MONTH.captures_iter(s) {
+        let (Some(m), Some(d), Some(mo)) = (c.get(0), c.get(1), c.get(2)) else {
+            continue;
+        };
+        if let (Ok(d), Some(mo)) = (d.as_str().parse(), month_of(mo.as_str())) {
+            push(
+                m.start(),
+                m.end(),
+                d,
+                mo,
+                c.get(3).and_then(|y| year4(y.as_str())),
+            );
+        }
+    }
+    for c in MONTH_DAY.captures_iter(s) {
+        let (Some(m), Some(mo), Some(d)) = (c.get(0), c.get(1), c.get(2)) else {
+            continue;
+        };
+        // "sie 15" is as likely Polish "się" followed by a number: only the
+        // English order needs a full month name or a year here.
+        if c.get(3).is_none() && mo.as_str().len() < 3 {
+            continue;
+        }
+        if let (Ok(d), Some(mo)) = (d.as_str().parse(), month_of(mo.as_str())) {
+            push(
+                m.start(),
+                m.end(),
+                d,
+                mo,
+                c.get(3).and_then(|y| year4(y.as_str())),
+            );
+        }
+    }
+    for c in DM.captures_iter(s) {
+        let Some(m) = c.get(0) else { continue };
+        let rest = &s[m.end()..];
+        // `7.30` followed by a time-ish context or a longer number is not a date.
+        if rest.starts_with(|c: char| c.is_ascii_digit())
+            || s[..m.start()].ends_with(['.', '/', ':', ','])
+        {
+            continue;
+        }
+        let (Some(d), Some(mo)) = (c.get(1), c.get(2)) else {
+            continue;
+        };
+        if mo.as_str().len() != 2 && d.as_str().len() != 2 {
+            continue;
+        }
+        if let (Ok(d), Ok(mo)) = (d.as_str().parse(), mo.as_str().parse()) {
+            push(m.start(), m.end(), d, mo, None);
+        }
+    }
+    // Resolve overlaps: longer first, then earlier.
+    hits.sort_by_key(|h| {
+        (
+            h.start,
+            std::cmp::Reverse(h.end - h.start),
+            h.year.is_none(),
+        )
+    });
+    let mut out: Vec<DateHit> = Vec::new();
+    for h in hits {
+        if out.last().is_some_and(|l| h.start < l.end) {
+            continue;
+        }
+        out.push(h);
+    }
+    // Ranges: `29.04–03.05.2024`, `14–19 lipca 2025`.
+    for i in 0..out.len().saturating_sub(1) {
+        let gap = &s[out[i].end..out[i + 1].start];
+        if RANGE_DASH.find(gap).is_some_and(|m| m.end() == gap.len()) {
+            out[i].in_range = true;
+            out[i + 1].in_range = true;
+            if out[i].year.is_none() {
+                if let Some(y) = out[i + 1].year {
+                    out[i].year = Some(if out[i].month > out[i + 1].month {
+                        y - 1
+                    } else {
+                        y
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The weekday named right before byte `at` of folded `s`, if any
+/// (`piątek, 15 marca`, `Friday, March 15`, `pon. 15.03`).
+pub fn weekday_before(s: &str, at: usize) -> bool {
+    let before = s[..at].trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, ',' | '.' | '·' | '-' | '–' | '—' | '(' | ':')
+    });
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_alphabetic())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    WEEKDAYS.contains(&&before[word_start..])
+}
+
+/// Gives a year-less date the year that puts it nearest to `reference`.
+pub fn resolve_year(hit: &DateHit, reference: Option<NaiveDate>) -> Option<NaiveDate> {
+    if let Some(d) = hit.date() {
+        return Some(d);
+    }
+    let r = reference?;
+    use chrono::Datelike;
+    [r.year() - 1, r.year(), r.year() + 1]
+        .into_iter()
+        .filter_map(|y| hit.with_year(y))
+        .min_by_key(|d| (*d - r).num_days().abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callsheet::text::fold;
+
+    fn one(s: &str) -> Option<String> {
+        let f = fold(s);
+        find_all(&f)
+            .first()
+            .and_then(|h| h.date())
+            .map(|d| d.to_string())
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(one("15.03.2024").as_deref(), Some("2024-03-15"));
+        assert_eq!(one("15.03.24").as_deref(), Some("2024-03-15"));
+        assert_eq!(one("15/03/2024").as_deref(), Some("2024-03-15"));
+        assert_eq!(one("15/03/24").as_deref(), Some("2024-03-15"));
+        assert_eq!(one("2024-03-15").as_deref(), Some("2024-03-15"));
+        assert_eq!(one("piątek, 15 marca 2024").as_deref(), Some("2024-03-15"));
+        assert_eq!(one("15 marzec 2024").as_deref(), Some("2024-03-15"));
+        assert_eq!(one("Friday, March 15, 2024").as_deref(), Some("2024-03-15"));
+        assert_eq!(one("15 March 2024").as_deref(), Some("2024-03-15"));
+        assert_eq!(one("15th of March 2024").as_deref(), Some("2024-03-15"));
+        assert_eq!(one("15 III 2024").as_deref(), Some("2024-03-15"));
+        assert_eq!(
+            one("środa, 1 października 2025").as_deref(),
+            Some("2025-10-01")
+        );
+        assert_eq!(one("12/25/2024").as_deref(), Some("2024-12-25"));
+        assert_eq!(one("Sat 3 Feb 2024").as_deref(), Some("2024-02-03"));
+    }
+
+    #[test]
+    fn partial_and_ranges() {
+        let f = fold("Tydzień 5 · 29.04–03.05.2024");
+        let h = find_all(&f);
+        assert_eq!(h.len(), 2);
+        assert!(h[0].in_range && h[1].in_range);
+        assert_eq!(
+            h[0].date().map(|d| d.to_string()).as_deref(),
+            Some("2024-04-29")
+        );
+        let f = fold("March 15th");
+        let h = find_all(&f);
+        assert_eq!((h[0].day, h[0].month, h[0].year), (15, 3, None));
+        let r = NaiveDate::from_ymd_opt(2024, 12, 28);
+        let h = find_all("pon. 02.01");
+        assert_eq!(
+            resolve_year(&h[0], r).map(|d| d.to_string()).as_deref(),
+            Some("2025-01-02")
+        );
+    }
+
+    #[test]
+    fn rejects_lookalikes() {
+        assert!(find_all("7.00").is_empty());
+        assert!(find_all("19.30").is_empty());
+        assert!(find_all("52.2478, 21.0136").is_empty());
+        assert!(find_all("31.02.2024").is_empty());
+        assert!(find_all("spozniaja sie.").is_empty());
+    }
+
+    #[test]
+    fn weekday() {
+        let f = fold("sobota, 17 stycznia 2026");
+        let h = find_all(&f);
+        assert!(weekday_before(&f, h[0].start));
+        assert!(!weekday_before("wydano: 16.01.2026", 8));
+    }
+}

@@ -1,0 +1,460 @@
+//! Which rows belong to which shooting day.
+//!
+//! Three shapes are recognised from the dates a sheet prints prominently (a
+//! date that leads its cell, after at most a weekday or a day number, or ends
+//! it, like a header's "…(MP2) Wednesday, April 29, 2026"):
+//!
+//! - one day (a call sheet): the whole sheet is the day;
+//! - stacked days (a "drabinka"): several dated header lines, each carrying
+//!   day evidence (a weekday, a day number, a call); a day runs to the next
+//!   header, the last to the contacts or the footer;
+//! - a grid: one row holding several dates as column heads; each day is its
+//!   column, read with the row labels on the left.
+//!
+//! Issue dates ("Wydano:", "Issued:") and ranges ("29.04–03.05.2024") are never
+//! days, but lend a year to dates printed without one.
+
+use super::dates::{self, DateHit};
+use super::fields::is_day_off;
+use super::sheet::{em, Row};
+use super::times;
+use super::vocab::{Section, TimeLabel, TIME_LABELS};
+use chrono::NaiveDate;
+use regex::Regex;
+use std::sync::LazyLock;
+
+#[derive(Debug, Clone)]
+pub struct DayBlock {
+    pub date: NaiveDate,
+    pub rows: Vec<Row>,
+    /// The sheet says nobody shoots that day.
+    pub off: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Single,
+    Stacked,
+    Grid,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub shape: Shape,
+    pub days: Vec<DayBlock>,
+    /// Rows outside every day (title, week-wide base, contacts, footer).
+    pub shared: Vec<Row>,
+}
+
+/// What may come before a date in a day's header cell.
+static HEADER_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    let weekdays = super::vocab::WEEKDAYS.join("|");
+    Regex::new(&format!(
+        r"^(?:[\s·|,:;()\-–—/]+|(?:{weekdays})\b\.?|dz\.?\s*\d{{1,3}}(?:\s*/\s*\d{{1,3}})?|dzien\s+zdjeciowy:?\s*(?:nr\.?\s*)?\d{{1,3}}(?:\s*(?:/|z|of)\s*\d{{1,3}})?|(?:shoot(?:ing)?\s+)?day:?\s*\d{{1,3}}(?:\s*(?:/|of)\s*\d{{1,3}})?|data(?:\s+zdjec)?|date|dzien|shoot\s+date|na\s+dzien|for|call\s+sheet|plan\s+zdjeciowy)"
+    ))
+    .expect("static regex")
+});
+
+fn prefix_ok(prefix: &str) -> bool {
+    let mut p = prefix;
+    while !p.is_empty() {
+        match HEADER_PREFIX.find(p) {
+            Some(m) if m.end() > 0 => p = &p[m.end()..],
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn suffix_ends(suffix: &str) -> bool {
+    suffix
+        .trim_matches(|c: char| c.is_whitespace() || matches!(c, ')' | ']' | '.' | ',' | '·' | '|'))
+        .is_empty()
+}
+
+#[derive(Debug, Clone)]
+struct Candidate {
+    row: usize,
+    date: NaiveDate,
+    evidence: bool,
+}
+
+fn has_call(f: &str) -> bool {
+    // A call label followed by a time anywhere in the row.
+    let mut i = 0;
+    while i < f.len() {
+        if let Some((TimeLabel::Call(_), len)) = super::text::longest_prefix(&f[i..], TIME_LABELS) {
+            if (i == 0 || !f[..i].ends_with(char::is_alphanumeric))
+                && times::after_label(&f[i + len..]).is_some()
+            {
+                return true;
+            }
+        }
+        i += f[i..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
+}
+
+static DAY_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:dz\.?\s*\d|dzien\s+zdjeciowy|shoot(?:ing)?\s+day|day\s*\d{1,3}\s*(?:/|of)|dzien\s*\d{1,3}\s*(?:/|z))").expect("static regex")
+});
+
+fn reference_date(rows: &[Row]) -> Option<NaiveDate> {
+    let mut issued = None;
+    for r in rows {
+        for f in &r.folded {
+            for h in dates::find_all(f) {
+                if let Some(d) = h.date() {
+                    if !r.is_issued() {
+                        return Some(d);
+                    }
+                    issued.get_or_insert(d);
+                }
+            }
+        }
+    }
+    if issued.is_some() {
+        return issued;
+    }
+    // Only day and month anywhere: a printed year ("tydzień 12 · 2025"), else
+    // today, since schedules are sent ahead of the days they plan.
+    static YEAR: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\b(20\d\d)\b").expect("static regex"));
+    let year = rows.iter().take(12).find_map(|r| {
+        r.folded.iter().find_map(|f| {
+            YEAR.captures(f)
+                .and_then(|c| c.get(1))
+                .and_then(|m| m.as_str().parse::<i32>().ok())
+        })
+    });
+    match year {
+        Some(y) => NaiveDate::from_ymd_opt(y, 7, 1),
+        None => Some(chrono::Local::now().date_naive()),
+    }
+}
+
+fn candidates(rows: &[Row], reference: Option<NaiveDate>) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for (ri, row) in rows.iter().enumerate() {
+        if row.is_issued() {
+            continue;
+        }
+        let row_text = row.folded_text();
+        // A day's header names its number or its call, on its own line or
+        // on the next two.
+        let call_follows = rows
+            .iter()
+            .skip(ri + 1)
+            .take(2)
+            .any(|r| has_call(&r.folded_text()));
+        let row_evidence = DAY_NUMBER.is_match(&row_text)
+            || has_call(&row_text)
+            || is_day_off(&row_text)
+            || call_follows;
+        for f in &row.folded {
+            for h in dates::find_all(f) {
+                if h.in_range {
+                    continue;
+                }
+                let weekday = dates::weekday_before(f, h.start);
+                let led = prefix_ok(&f[..h.start]);
+                let ends = suffix_ends(&f[h.end..]);
+                if !(led || ends) {
+                    continue;
+                }
+                let day_prefixed = DAY_NUMBER.is_match(&f[..h.start]);
+                if h.year.is_none() && !(weekday || day_prefixed) {
+                    continue;
+                }
+                let Some(date) = dates::resolve_year(&h, reference) else {
+                    continue;
+                };
+                out.push(Candidate {
+                    row: ri,
+                    date,
+                    evidence: weekday || row_evidence,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Cells of a grid header: each cell is a date (with at most a weekday or a
+/// day number around it); a year may be missing.
+fn grid_dates(
+    row: &Row,
+    above: Option<&Row>,
+    reference: Option<NaiveDate>,
+) -> Vec<(usize, NaiveDate)> {
+    // "11.03" is also a time (11:03): a year-less date heads a column only
+    // with a weekday in its cell or a row of weekdays right above.
+    let weekdays_above = above.is_some_and(|a| {
+        a.folded
+            .iter()
+            .filter(|f| super::vocab::WEEKDAYS.contains(&f.trim().trim_end_matches(['.', ','])))
+            .count()
+            >= 2
+    });
+    let mut out = Vec::new();
+    for (ci, f) in row.folded.iter().enumerate() {
+        let hits: Vec<DateHit> = dates::find_all(f)
+            .into_iter()
+            .filter(|h| !h.in_range)
+            .collect();
+        if hits.len() != 1 {
+            continue;
+        }
+        let h = &hits[0];
+        if !(prefix_ok(&f[..h.start]) && (suffix_ends(&f[h.end..]) || prefix_ok(&f[h.end..]))) {
+            continue;
+        }
+        let weekday = f
+            .split(|c: char| !c.is_alphabetic())
+            .any(|w| super::vocab::WEEKDAYS.contains(&w));
+        if h.year.is_none() && !(weekday || weekdays_above) {
+            continue;
+        }
+        if let Some(d) = dates::resolve_year(h, reference) {
+            out.push((ci, d));
+        }
+    }
+    let mut distinct: Vec<NaiveDate> = out.iter().map(|(_, d)| *d).collect();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() >= 2 {
+        out
+    } else {
+        Vec::new()
+    }
+}
+
+/// Splits the sheet into its shooting days.
+pub fn segment(rows: &[Row]) -> Plan {
+    let reference = reference_date(rows);
+    for (ri, row) in rows.iter().enumerate() {
+        if row.is_issued() {
+            continue;
+        }
+        let cols = grid_dates(row, ri.checked_sub(1).and_then(|i| rows.get(i)), reference);
+        if !cols.is_empty() {
+            return grid(rows, ri, &cols);
+        }
+    }
+    let cands = candidates(rows, reference);
+    let mut headers: Vec<&Candidate> = Vec::new();
+    for c in cands.iter().filter(|c| c.evidence) {
+        if !headers.iter().any(|h| h.date == c.date) {
+            headers.push(c);
+        }
+    }
+    if headers.len() >= 2 {
+        return stacked(rows, &headers);
+    }
+    let chosen = headers
+        .first()
+        .copied()
+        .or(cands.first())
+        .cloned()
+        .or_else(|| {
+            // No date is printed prominently: the first full date outside the
+            // footer is still better than no day at all.
+            rows.iter()
+                .enumerate()
+                .filter(|(_, r)| !r.is_issued())
+                .find_map(|(ri, r)| {
+                    r.folded
+                        .iter()
+                        .flat_map(|f| dates::find_all(f))
+                        .find(|h| !h.in_range && h.year.is_some())
+                        .and_then(|h| h.date())
+                        .map(|date| Candidate {
+                            row: ri,
+                            date,
+                            evidence: false,
+                        })
+                })
+        });
+    match chosen {
+        Some(c) => Plan {
+            shape: Shape::Single,
+            days: vec![DayBlock {
+                date: c.date,
+                rows: rows.to_vec(),
+                off: false,
+            }],
+            shared: rows.to_vec(),
+        },
+        None => Plan {
+            shape: Shape::Single,
+            days: Vec::new(),
+            shared: rows.to_vec(),
+        },
+    }
+}
+
+/// The row after the last day: where sheet-wide matter (contacts, footer)
+/// starts.
+fn tail_start(rows: &[Row], from: usize) -> usize {
+    rows.iter()
+        .enumerate()
+        .skip(from + 1)
+        .find(|(_, r)| r.is_issued() || (r.section() == Some(Section::Contacts)))
+        .map_or(rows.len(), |(i, _)| i)
+}
+
+fn stacked(rows: &[Row], headers: &[&Candidate]) -> Plan {
+    let mut starts: Vec<(usize, NaiveDate)> = headers.iter().map(|h| (h.row, h.date)).collect();
+    starts.sort_by_key(|(r, _)| *r);
+    let last = starts.last().map_or(0, |s| s.0);
+    let end = tail_start(rows, last);
+    let mut days = Vec::new();
+    for (i, &(start, date)) in starts.iter().enumerate() {
+        let stop = starts
+            .get(i + 1)
+            .map_or(end, |s| s.0)
+            .min(end.max(start + 1));
+        let block: Vec<Row> = rows[start..stop].to_vec();
+        let off = is_day_off(&rows[start].folded_text());
+        days.push(DayBlock {
+            date,
+            rows: block,
+            off,
+        });
+    }
+    let first = starts.first().map_or(0, |s| s.0);
+    let mut shared: Vec<Row> = rows[..first].to_vec();
+    shared.extend_from_slice(&rows[end.min(rows.len())..]);
+    Plan {
+        shape: Shape::Stacked,
+        days,
+        shared,
+    }
+}
+
+fn grid(rows: &[Row], hi: usize, cols: &[(usize, NaiveDate)]) -> Plan {
+    let head = &rows[hi];
+    let heads: Vec<&crate::layout::Cell> = cols.iter().map(|(ci, _)| &head.cells[*ci]).collect();
+    // Column bounds: midway between neighbouring date heads.
+    let centres: Vec<f32> = heads.iter().map(|c| (c.x0 + c.x1) / 2.0).collect();
+    let mut bounds: Vec<(f32, f32)> = Vec::new();
+    for i in 0..centres.len() {
+        let left = if i == 0 {
+            heads[0].x0 - em(heads[0]) * 2.0
+        } else {
+            (centres[i - 1] + centres[i]) / 2.0
+        };
+        let right = if i + 1 == centres.len() {
+            f32::MAX
+        } else {
+            (centres[i] + centres[i + 1]) / 2.0
+        };
+        bounds.push((left, right));
+    }
+    let label_edge = bounds[0].0;
+    let end = rows
+        .iter()
+        .enumerate()
+        .skip(hi + 1)
+        .find(|(_, r)| {
+            // A line running from the label column across the day columns
+            // ("Baza: …" under the grid) is sheet-wide, past the grid.
+            let full_width =
+                r.cells.len() == 1 && r.cells[0].x0 < label_edge && r.cells[0].x1 > bounds[0].1;
+            r.is_issued()
+                || r.section() == Some(Section::Contacts)
+                || r.page != head.page
+                || full_width
+                || r.is_heading()
+        })
+        .map_or(rows.len(), |(i, _)| i);
+    let mut per_day: Vec<Vec<Row>> = vec![Vec::new(); cols.len()];
+    // Each day's header: its date cell and the row's label cells.
+    for (k, (ci, _)) in cols.iter().enumerate() {
+        let mut cells: Vec<_> = head
+            .cells
+            .iter()
+            .filter(|c| c.x1 <= label_edge)
+            .cloned()
+            .collect();
+        cells.push(head.cells[*ci].clone());
+        per_day[k].push(Row::new(head.page, head.y, cells, head.spacing, head.left));
+    }
+    for row in &rows[hi + 1..end] {
+        let labels: Vec<_> = row
+            .cells
+            .iter()
+            .filter(|c| c.x1 <= label_edge + em(c))
+            .cloned()
+            .collect();
+        let mut assigned: Vec<Vec<crate::layout::Cell>> = vec![Vec::new(); cols.len()];
+        for c in row.cells.iter().filter(|c| c.x1 > label_edge + em(c)) {
+            let centre = (c.x0 + c.x1) / 2.0;
+            let width = c.x1 - c.x0;
+            let mut spanned = Vec::new();
+            for (k, &(l, r)) in bounds.iter().enumerate() {
+                let r = if r == f32::MAX {
+                    l + (bounds[0].1 - bounds[0].0).max(width)
+                } else {
+                    r
+                };
+                let overlap = (c.x1.min(r) - c.x0.max(l)).max(0.0);
+                if overlap >= 0.6 * (r - l) {
+                    spanned.push(k);
+                }
+            }
+            if spanned.len() >= 2 {
+                for k in spanned {
+                    assigned[k].push(c.clone());
+                }
+            } else if let Some(k) = bounds.iter().position(|&(l, r)| centre >= l && centre < r) {
+                assigned[k].push(c.clone());
+            }
+        }
+        for (k, cells) in assigned.into_iter().enumerate() {
+            if cells.is_empty() {
+                continue;
+            }
+            let mut all = labels.clone();
+            all.extend(cells);
+            per_day[k].push(Row::new(row.page, row.y, all, row.spacing, row.left));
+        }
+    }
+    let days = cols
+        .iter()
+        .zip(per_day)
+        .map(|((_, date), rows)| {
+            let off = rows.iter().skip(1).any(|r| {
+                let t = r.folded_text();
+                is_day_off(&t)
+            }) && !rows.iter().any(|r| has_call(&r.folded_text()));
+            DayBlock {
+                date: *date,
+                rows,
+                off,
+            }
+        })
+        .collect();
+    let mut shared: Vec<Row> = rows[..hi].to_vec();
+    shared.extend_from_slice(&rows[end..]);
+    Plan {
+        shape: Shape::Grid,
+        days,
+        shared,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_prefixes() {
+        assert!(prefix_ok("sobota, "));
+        assert!(prefix_ok("dz 40 · "));
+        assert!(prefix_ok("dzien zdjeciowy 34 / 50 · poniedzialek, "));
+        assert!(prefix_ok(""));
+        assert!(!prefix_ok("wydano: "));
+        assert!(!prefix_ok("zdjecia z dnia "));
+    }
+}

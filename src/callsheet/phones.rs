@@ -1,0 +1,239 @@
+//! Telephone numbers → E.164.
+//!
+//! Polish numbers are printed as `601 234 567`, `601-234-567`, `601234567`,
+//! `+48 601 234 567`, `(22) 123 45 67`, `22 123 45 67`, `0048 …`; without a
+//! country code they are `+48`. A run of digits is a phone only when its
+//! grouping looks like one, so postal codes, dates, scene and cast lists are
+//! never taken for phones.
+
+/// A phone found in text: byte range and E.164 form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhoneHit {
+    pub start: usize,
+    pub end: usize,
+    pub e164: String,
+}
+
+fn is_run_char(c: char) -> bool {
+    c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '+' | '\u{a0}')
+}
+
+/// Normalises one candidate (already cut out of the text) to E.164.
+pub fn normalise(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let plus = raw.starts_with('+');
+    let groups: Vec<String> = raw
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect();
+    if groups.is_empty() {
+        return None;
+    }
+    let all: String = groups.concat();
+    // With a country code the grouping is the country's own business.
+    if plus && groups.len() <= 5 {
+        return (10..=15).contains(&all.len()).then(|| format!("+{all}"));
+    }
+    // Long unbroken runs are ids or account numbers unless they are exactly
+    // a phone.
+    let grouped_ok = groups.len() == 1 || groups.iter().all(|g| g.len() <= 4);
+    if !grouped_ok {
+        // `+48 601234567`: a country code then the number in one piece.
+        let cc_then_number = groups.len() == 2 && groups[0].len() <= 3 && groups[1].len() == 9;
+        if !cc_then_number {
+            return None;
+        }
+    }
+    if plus {
+        return (10..=15).contains(&all.len()).then(|| format!("+{all}"));
+    }
+    if let Some(rest) = all.strip_prefix("00") {
+        return (10..=15).contains(&rest.len()).then(|| format!("+{rest}"));
+    }
+    if all.len() == 11 && all.starts_with("48") && groups.len() > 1 && groups[0] == "48" {
+        return Some(format!("+{all}"));
+    }
+    if all.len() == 9 && !all.starts_with('0') {
+        // One group of nine, or the usual 3-3-3 / 2-3-2-2 / 2-3-4 groupings.
+        let lens: Vec<usize> = groups.iter().map(String::len).collect();
+        let ok = matches!(
+            lens.as_slice(),
+            [9] | [3, 3, 3] | [2, 3, 2, 2] | [2, 3, 4] | [2, 7] | [3, 2, 2, 2] | [2, 2, 3, 2]
+        );
+        return ok.then(|| format!("+48{all}"));
+    }
+    if all.len() == 10 && all.starts_with('0') {
+        // `0 22 123 45 67`: old trunk prefix.
+        return Some(format!("+48{}", &all[1..]));
+    }
+    None
+}
+
+/// Every phone number in `s`.
+pub fn find_all(s: &str) -> Vec<PhoneHit> {
+    let mut out = Vec::new();
+    let mut iter = s.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        if !(c.is_ascii_digit() || c == '+' || c == '(') {
+            continue;
+        }
+        // Must not continue a word or a number glued with other punctuation.
+        let prev = s[..i].chars().next_back();
+        if prev.is_some_and(|p| p.is_alphanumeric() || matches!(p, '.' | ':' | '/' | ',' | '°'))
+            && c != '+'
+        {
+            skip_run(&mut iter);
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, d)) = iter.peek() {
+            if !is_run_char(d) {
+                break;
+            }
+            end = j + d.len_utf8();
+            iter.next();
+        }
+        let run = s[i..end].trim_end_matches(|c: char| !c.is_ascii_digit());
+        let next = s[i + run.len()..].chars().next();
+        if next.is_some_and(|n| {
+            matches!(n, '.' | ':' | '/' | ',')
+                && s[i + run.len() + 1..].starts_with(|c: char| c.is_ascii_digit())
+        }) {
+            continue;
+        }
+        if let Some(e164) = normalise(run) {
+            out.push(PhoneHit {
+                start: i,
+                end: i + run.len(),
+                e164,
+            });
+        } else if let Some(hit) = split_run(s, i, run) {
+            out.extend(hit);
+        }
+    }
+    out
+}
+
+fn skip_run(iter: &mut std::iter::Peekable<std::str::CharIndices<'_>>) {
+    while let Some(&(_, d)) = iter.peek() {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        iter.next();
+    }
+}
+
+/// A run such as `112 601 234 567` may hold a short number glued to a phone:
+/// try dropping leading groups.
+fn split_run(s: &str, start: usize, run: &str) -> Option<Vec<PhoneHit>> {
+    let mut offs = start;
+    let mut rest = run;
+    for _ in 0..3 {
+        let cut = rest.find(' ')?;
+        offs += cut + 1;
+        rest = &rest[cut + 1..];
+        if let Some(e164) = normalise(rest) {
+            let _ = s;
+            return Some(vec![PhoneHit {
+                start: offs,
+                end: offs + rest.len(),
+                e164,
+            }]);
+        }
+    }
+    None
+}
+
+/// The cell is nothing but a phone number (optionally `tel.` before it).
+pub fn phone_only(cell: &str) -> Option<String> {
+    let t = cell.trim();
+    let lower = t.to_lowercase();
+    let mut body = t;
+    for lead in [
+        "tel.:", "tel.", "tel:", "tel", "kom.", "kom:", "mob.", "mob:", "phone:", "phone", "t.",
+        "t:",
+    ] {
+        if lower.starts_with(lead) {
+            body = t.get(lead.len()..).unwrap_or("").trim();
+            break;
+        }
+    }
+    let body = body.trim_matches(|c: char| {
+        matches!(c, '[' | ']' | '|' | '(' | ')' | '.' | ',' | ';') || c.is_whitespace()
+    });
+    if body.chars().any(|c| c.is_alphabetic()) {
+        return None;
+    }
+    let hits = find_all(body);
+    if hits.len() == 1 && hits[0].end - hits[0].start + 2 >= body.len() {
+        return Some(hits[0].e164.clone());
+    }
+    // A cell holding nothing but digits is a phone whatever its grouping (a
+    // scan's "22439 17 19").
+    if hits.is_empty() && body.chars().all(is_run_char) {
+        let digits: String = body.chars().filter(char::is_ascii_digit).collect();
+        if body.starts_with('+') && (10..=15).contains(&digits.len()) {
+            return Some(format!("+{digits}"));
+        }
+        if digits.len() == 9 && !digits.starts_with('0') {
+            return Some(format!("+48{digits}"));
+        }
+        if digits.len() == 11 && digits.starts_with("48") {
+            return Some(format!("+{digits}"));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Vec<String> {
+        find_all(s).into_iter().map(|h| h.e164).collect()
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(p("601 234 567"), ["+48601234567"]);
+        assert_eq!(p("601-234-567"), ["+48601234567"]);
+        assert_eq!(p("601234567"), ["+48601234567"]);
+        assert_eq!(p("+48 601-234-567"), ["+48601234567"]);
+        assert_eq!(p("+48601234567"), ["+48601234567"]);
+        assert_eq!(p("(22) 123 45 67"), ["+48221234567"]);
+        assert_eq!(p("22 490 14 19"), ["+48224901419"]);
+        assert_eq!(p("+48 22 320 46 89"), ["+48223204689"]);
+        assert_eq!(p("0048 601 234 567"), ["+48601234567"]);
+        assert_eq!(p("+44 20 7946 0958"), ["+442079460958"]);
+        assert_eq!(p("+44 7700 900123"), ["+447700900123"]);
+        assert_eq!(
+            p("tel. 601 234 567, kom. 602 345 678"),
+            ["+48601234567", "+48602345678"]
+        );
+    }
+
+    #[test]
+    fn not_phones() {
+        assert!(p("02-595 Warszawa").is_empty());
+        assert!(p("15.03.2024").is_empty());
+        assert!(p("tel. alarmowy 112").is_empty());
+        assert!(p("2, 9, 14, 15 2/8").is_empty());
+        assert!(p("52.25431, 21.03513").is_empty());
+        assert!(p("07:30 08:45 10:00").is_empty());
+        assert!(p("ul. Wołoska 137, 02-507 Warszawa").is_empty());
+        assert!(p("1 2 3 4 5 6 7 8 9").is_empty());
+    }
+
+    #[test]
+    fn phone_cells() {
+        assert_eq!(phone_only("[224391719").as_deref(), Some("+48224391719"));
+        assert_eq!(
+            phone_only("tel. 601 234 567").as_deref(),
+            Some("+48601234567")
+        );
+        assert_eq!(phone_only("Anna 601 234 567"), None);
+        assert_eq!(phone_only("22439 17 19").as_deref(), Some("+48224391719"));
+        assert_eq!(phone_only("05-520"), None);
+    }
+}

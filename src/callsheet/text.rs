@@ -1,0 +1,253 @@
+//! Text helpers shared by the recognisers.
+//!
+//! Recognisers match *folded* text (lower case, diacritics removed) so that
+//! `ŚWIATŁO`, `Światło` and a scan's `Swiatlo` look the same, but values such as
+//! addresses and names must be returned exactly as printed. Folding maps every
+//! char to exactly one char, so [`Folded`] can map a folded position back.
+
+/// Lower case, Polish (and other Latin) diacritics removed, curly quotes made
+/// straight. Always exactly one char out per char in.
+pub fn fold_char(c: char) -> char {
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    match lower {
+        'ą' => 'a',
+        'ć' => 'c',
+        'ę' => 'e',
+        'ł' => 'l',
+        'ń' => 'n',
+        'ó' => 'o',
+        'ś' => 's',
+        'ź' | 'ż' => 'z',
+        '’' | '‘' | '′' | '`' => '\'',
+        '”' | '“' | '„' | '″' => '"',
+        '\u{a0}' | '\t' => ' ',
+        c if c.is_ascii() => c,
+        c => {
+            let mut first = None;
+            unicode_normalization::char::decompose_canonical(c, |d| {
+                if first.is_none() {
+                    first = Some(d);
+                }
+            });
+            first.unwrap_or(c)
+        }
+    }
+}
+
+pub fn fold(s: &str) -> String {
+    s.chars().map(fold_char).collect()
+}
+
+/// A string and its folded form, with a map between their byte offsets.
+#[derive(Debug, Clone)]
+pub struct Folded {
+    pub orig: String,
+    pub text: String,
+    /// Byte offset in `text` → byte offset in `orig`, one entry per char plus
+    /// the end.
+    map: Vec<(usize, usize)>,
+}
+
+impl Folded {
+    pub fn new(orig: &str) -> Folded {
+        let mut text = String::with_capacity(orig.len());
+        let mut map = Vec::with_capacity(orig.len() + 1);
+        for (ob, c) in orig.char_indices() {
+            map.push((text.len(), ob));
+            text.push(fold_char(c));
+        }
+        map.push((text.len(), orig.len()));
+        Folded {
+            orig: orig.to_string(),
+            text,
+            map,
+        }
+    }
+
+    /// The byte offset in `orig` of folded byte offset `f` (rounded down to a
+    /// char boundary).
+    pub fn orig_at(&self, f: usize) -> usize {
+        match self.map.binary_search_by_key(&f, |&(a, _)| a) {
+            Ok(i) => self.map[i].1,
+            Err(i) => self.map[i.saturating_sub(1)].1,
+        }
+    }
+
+    /// The printed text for folded range `a..b`.
+    pub fn orig_slice(&self, a: usize, b: usize) -> &str {
+        let (oa, ob) = (self.orig_at(a), self.orig_at(b));
+        self.orig.get(oa..ob.max(oa)).unwrap_or("")
+    }
+}
+
+/// Collapses runs of whitespace to one space and trims.
+pub fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// True when `phrase` occurs in `hay` at a word boundary on both sides.
+pub fn has_word(hay: &str, phrase: &str) -> bool {
+    find_word(hay, phrase).is_some()
+}
+
+/// Byte offset of the first occurrence of `phrase` at word boundaries.
+pub fn find_word(hay: &str, phrase: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = hay.get(from..).and_then(|h| h.find(phrase)) {
+        let at = from + i;
+        let end = at + phrase.len();
+        let before_ok = hay[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+            || !phrase.starts_with(|c: char| c.is_alphanumeric());
+        let after_ok = hay[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric())
+            || !phrase.ends_with(|c: char| c.is_alphanumeric());
+        if before_ok && after_ok {
+            return Some(at);
+        }
+        from = at + phrase.chars().next().map_or(1, char::len_utf8);
+    }
+    None
+}
+
+/// The longest phrase of `table` that `s` starts with, ending at a word
+/// boundary. Returns the entry and the byte length matched.
+pub fn longest_prefix<'t, T: Copy>(s: &str, table: &'t [(&'t str, T)]) -> Option<(T, usize)> {
+    let mut best: Option<(T, usize)> = None;
+    for &(p, v) in table {
+        if let Some(rest) = s.strip_prefix(p) {
+            let boundary = rest.chars().next().is_none_or(|c| !c.is_alphanumeric())
+                || !p.ends_with(|c: char| c.is_alphanumeric());
+            if boundary && best.is_none_or(|(_, l)| p.len() > l) {
+                best = Some((v, p.len()));
+            }
+        }
+    }
+    best
+}
+
+/// Edit distance (insert, delete, substitute), on chars.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Words of `a` and `b` are the same up to one scanning error per long word.
+pub fn near_word(a: &str, b: &str) -> bool {
+    a == b || (a.chars().count() >= 5 && b.chars().count() >= 5 && levenshtein(a, b) <= 1)
+}
+
+/// Like [`longest_prefix`], but each word of a phrase may differ from the
+/// text by one character when it is long (a scan's "zdjeé" for "zdjęć").
+pub fn fuzzy_prefix<T: Copy>(s: &str, table: &[(&str, T)]) -> Option<(T, usize)> {
+    let exact = longest_prefix(s, table);
+    // Word spans of `s`.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(a)) => {
+                spans.push((a, i));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+        if spans.len() > 6 {
+            break;
+        }
+    }
+    if let Some(a) = start {
+        spans.push((a, s.len()));
+    }
+    let mut best = exact;
+    for &(p, v) in table {
+        let words: Vec<&str> = p.split(' ').collect();
+        if words.len() > spans.len() {
+            continue;
+        }
+        let ok = words.iter().zip(&spans).all(|(w, &(a, b))| {
+            let t = s[a..b].trim_end_matches([':', ',', ';']);
+            near_word(w, t)
+        });
+        if ok {
+            let end = spans[words.len() - 1].1;
+            let end = end - (s[..end].len() - s[..end].trim_end_matches([':', ',', ';']).len());
+            if best.is_none_or(|(_, l)| end > l) {
+                best = Some((v, end));
+            }
+        }
+    }
+    best
+}
+
+/// Share of upper-case letters among the letters of `s` (0 when none).
+pub fn upper_ratio(s: &str) -> f32 {
+    let letters: Vec<char> = s.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.is_empty() {
+        return 0.0;
+    }
+    letters.iter().filter(|c| c.is_uppercase()).count() as f32 / letters.len() as f32
+}
+
+pub fn letter_count(s: &str) -> usize {
+    s.chars().filter(|c| c.is_alphabetic()).count()
+}
+
+/// Trims separators that glue a label to its value or a list item to the next.
+pub fn trim_punct(s: &str) -> &str {
+    s.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, ':' | ',' | ';' | '·' | '|' | '-' | '–' | '—' | '•' | '*')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_keeps_one_char_per_char() {
+        let f = Folded::new("ŚWIATŁO — Żółć");
+        assert_eq!(f.text, "swiatlo — zolc");
+        let at = f.text.find("zolc").unwrap_or(0);
+        assert_eq!(f.orig_slice(at, at + 4), "Żółć");
+    }
+
+    #[test]
+    fn words_need_boundaries() {
+        assert!(has_word("tydzien zdjeciowy 5", "tydzien"));
+        assert!(!has_word("tydzien zdjeciowy 5", "dzien"));
+        assert_eq!(find_word("a call b", "call"), Some(2));
+        assert!(!has_word("recall", "call"));
+    }
+
+    #[test]
+    fn fuzzy_labels() {
+        let t = &[("planowany koniec zdjec", 1), ("planowany koniec", 2)];
+        assert_eq!(fuzzy_prefix("planowany koniec zdjee", t), Some((1, 22)));
+        assert_eq!(fuzzy_prefix("planowany koniec: 19:00", t), Some((2, 16)));
+        assert_eq!(levenshtein("swiatto", "swiatlo"), 1);
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let t = &[("call", 1), ("call sheet", 2)];
+        assert_eq!(longest_prefix("call sheet x", t), Some((2, 10)));
+        assert_eq!(longest_prefix("call: 7", t), Some((1, 4)));
+        assert_eq!(longest_prefix("caller", t), None);
+    }
+}
