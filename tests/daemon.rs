@@ -421,3 +421,20 @@ fn mp2ctl_commands_against_a_running_daemon() {
     assert_eq!(code, Some(1));
     assert!(err.contains("no message"), "{err}");
 }
+
+#[test]
+fn systemd_readiness_and_stopping_are_notified() {
+    use std::os::unix::net::UnixDatagram;
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    let sock_path = d.path("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    d.start_with_env(&[("NOTIFY_SOCKET", &sock_path)]);
+    let mut buf = [0u8; 256];
+    let n = sock.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"READY=1");
+    let (code, _) = d.sigterm();
+    assert_eq!(code, Some(0));
+    let n = sock.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"STOPPING=1");
+}

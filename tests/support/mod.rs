@@ -60,6 +60,10 @@ impl Daemon {
     }
 
     pub fn start(&mut self) {
+        self.start_with_env(&[]);
+    }
+
+    pub fn start_with_env(&mut self, env: &[(&str, &Path)]) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -70,6 +74,8 @@ impl Daemon {
             .arg(&self.config)
             .env("MP2_LOG", "info")
             .env_remove("JOURNAL_STREAM")
+            .env_remove("NOTIFY_SOCKET")
+            .envs(env.iter().map(|(k, v)| (*k, *v)))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
