@@ -104,6 +104,19 @@ fn is_past(iso: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A file transport's send: the same name for the same key, so a repeat
+/// overwrites instead of adding.
+async fn write_file(guard: &Guard, path: std::path::PathBuf, bytes: Vec<u8>) -> Result<(), String> {
+    guard
+        .call(async move {
+            tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
+                .await
+                .map_err(|e| e.to_string())?
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
 fn file_name(key: &str) -> String {
     key.replace(':', "_")
 }
@@ -153,15 +166,7 @@ async fn send_email(
         EmailTransportKind::File => {
             let dir = cfg.dir.clone().ok_or("notify.email.dir is not set")?;
             let path = dir.join(format!("{}.eml", file_name(key)));
-            let bytes = msg.formatted();
-            guard
-                .call(async move {
-                    tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
-                        .await
-                        .map_err(|e| e.to_string())?
-                })
-                .await
-                .map_err(|e| e.to_string())
+            write_file(&guard, path, msg.formatted()).await
         }
         EmailTransportKind::Smtp => {
             use lettre::AsyncTransport;
@@ -253,14 +258,7 @@ async fn send_sms(
             let path = dir.join(format!("{}.json", file_name(key)));
             let doc = serde_json::json!({"to": to, "from": cfg.from, "body": text});
             let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())?;
-            guard
-                .call(async move {
-                    tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
-                        .await
-                        .map_err(|e| e.to_string())?
-                })
-                .await
-                .map_err(|e| e.to_string())
+            write_file(&guard, path, bytes).await
         }
         SmsProvider::Twilio => {
             let endpoint = cfg
