@@ -428,7 +428,8 @@ fn systemd_readiness_and_stopping_are_notified() {
     let mut d = Daemon::new(&cfg("fault_injection = false"));
     let sock_path = d.path("notify.sock");
     let sock = UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     d.start_with_env(&[("NOTIFY_SOCKET", &sock_path)]);
     let mut buf = [0u8; 256];
     let n = sock.recv(&mut buf).unwrap();

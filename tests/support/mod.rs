@@ -2,6 +2,8 @@
 //! Maildir inbox, spoken to over its real control socket.
 #![allow(dead_code)]
 
+pub mod http;
+
 use mp2::control::{self, Command, StatusReport};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Proc, Stdio};
