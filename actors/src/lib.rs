@@ -15,6 +15,7 @@
 //!   [`intake`]: where it enters the store, filtered and deduped.
 //! - [`parser_pool`], [`route_planner`], [`calendar_syncer`], [`notifier`]:
 //!   the stages `seen → parsed → planned → synced → notified`.
+//! - [`routes`]: travel times from Google Routes, OSRM or the estimate.
 //! - [`weather_poller`]: forecasts of upcoming days.
 //! - [`control_server`]: the Unix socket `mp2ctl` talks to.
 //! - [`retry`]: backoff delays (the one user of the `backoff` crate).
@@ -35,6 +36,7 @@ pub mod parser_pool;
 pub mod pipeline;
 pub mod retry;
 pub mod route_planner;
+pub mod routes;
 pub mod sdnotify;
 pub mod supervisor;
 pub mod weather_poller;

@@ -11,17 +11,16 @@
 use crate::ctx::Ctx;
 use crate::guard::Guard;
 use crate::pipeline::{Outcome, StageWork};
-use mp2::config::{CrewMember, RouteProvider, Site};
+use crate::routes::{self, End};
+use mp2::config::{CrewMember, Site};
 use mp2::model::ShootDay;
-use mp2::plan::{self, estimate_leg, Leg, PlanInput, Route, Stop};
+use mp2::plan::{self, PlanInput, Route, Stop};
 use mp2::store::{MessageRecord, PlanRecord, Stage};
 
 pub struct RoutePlanner;
 
-type Point = Option<(f64, f64)>;
-
 /// Stated coordinates, else the postal district's centre.
-fn coords(s: &Site) -> Point {
+fn coords(s: &Site) -> Option<(f64, f64)> {
     s.lat
         .zip(s.lon)
         .or_else(|| mp2::geo::approx_coords(&s.address))
@@ -97,40 +96,74 @@ async fn route_for(
     day: &ShootDay,
     crew: &CrewMember,
 ) -> (Route, Vec<String>) {
-    let mut warnings = Vec::new();
-    let loc: Point = day.locations.first().and_then(|l| {
-        l.lat
-            .zip(l.lon)
-            .or_else(|| l.address.as_deref().and_then(mp2::geo::approx_coords))
-    });
-    let home = coords(&crew.home);
-    let mut leg = |from: Stop, to: Stop, a: Point, b: Point| -> Leg {
-        let (l, w) = estimate_leg(from, to, a, b);
-        warnings.extend(w);
-        l
+    let site = |s: &Site| End {
+        address: Some(s.address.clone()),
+        point: coords(s),
     };
+    let home = site(&crew.home);
+    let loc = day
+        .locations
+        .first()
+        .map(|l| End {
+            address: l.address.clone().or(l.name.clone()),
+            point: l
+                .lat
+                .zip(l.lon)
+                .or_else(|| l.address.as_deref().and_then(mp2::geo::approx_coords)),
+        })
+        .unwrap_or(End {
+            address: None,
+            point: None,
+        });
+    let departure = rough_departure(ctx, day);
+    let mut warnings = Vec::new();
     let base = plan::base_for(day, ctx.cfg.production.base.as_ref());
     let route = match (crew.via_base, &base) {
         (true, Some(b)) => {
-            let bp = coords(b);
+            let b = site(b);
+            let (l1, w1) =
+                routes::leg(ctx, guard, Stop::Home, Stop::Base, &home, &b, departure).await;
+            let (l2, w2) =
+                routes::leg(ctx, guard, Stop::Base, Stop::Location, &b, &loc, departure).await;
+            warnings.extend(w1.into_iter().chain(w2));
             Route::ViaBase {
-                home_to_base: leg(Stop::Home, Stop::Base, home, bp),
-                base_to_location: leg(Stop::Base, Stop::Location, bp, loc),
+                home_to_base: l1,
+                base_to_location: l2,
             }
         }
-        _ => Route::Direct {
-            home_to_location: leg(Stop::Home, Stop::Location, home, loc),
-        },
+        _ => {
+            let (l, w) = routes::leg(
+                ctx,
+                guard,
+                Stop::Home,
+                Stop::Location,
+                &home,
+                &loc,
+                departure,
+            )
+            .await;
+            warnings.extend(w);
+            Route::Direct {
+                home_to_location: l,
+            }
+        }
     };
-    // The estimate is computed locally, yet it is still a call of the
-    // `routes` integration: counted, rate-limited and breaker-guarded like
-    // any provider, so switching providers changes nothing around it.
-    let provider = ctx.cfg.routes.provider;
-    let _ = guard.call(async { Ok::<(), String>(()) }).await;
-    if provider != RouteProvider::Estimate {
-        warnings.push(format!("routes provider {provider:?} is not available in this build; travel times are estimates"));
-    }
     (route, warnings)
+}
+
+/// Two hours before the general call: close enough for traffic.
+fn rough_departure(ctx: &Ctx, day: &ShootDay) -> chrono::DateTime<chrono::Utc> {
+    let at = chrono::NaiveDate::parse_from_str(&day.date, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| {
+            let t = day
+                .call_time
+                .as_deref()
+                .and_then(|c| plan::parse_hhmm(c).ok())?;
+            plan::local(ctx.cfg.tz(), d, t).ok()
+        });
+    at.map(|t| t.with_timezone(&chrono::Utc) - chrono::Duration::hours(2))
+        .unwrap_or_else(chrono::Utc::now)
 }
 
 /// Kit and clothing reminders from what the sheet says.
