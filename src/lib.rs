@@ -22,6 +22,7 @@
 //! - [`ics`]: a crew member's shooting day as an iCalendar event.
 //! - [`store`]: the sled store: every pipeline stage, checkpoint and side effect.
 //! - [`summary`]: the text of a crew member's notification, and change diffs.
+//! - [`weather`]: a forecast summarised over the shift, warnings and kit.
 //! - [`control`]: the `mp2ctl` ⇄ `mp2d` socket protocol and its client.
 
 pub mod callsheet;
@@ -39,3 +40,4 @@ pub mod pdf;
 pub mod plan;
 pub mod store;
 pub mod summary;
+pub mod weather;

@@ -163,12 +163,27 @@ pub fn schedules(ctx: &Ctx) -> Result<Vec<ScheduleEntry>, String> {
         if d.cancelled {
             continue;
         }
+        // The kit the forecast calls for goes on every crew member's list.
+        let kit: Vec<String> = d
+            .weather
+            .as_ref()
+            .and_then(|w| w.get("checklist"))
+            .and_then(|c| serde_json::from_value(c.clone()).ok())
+            .unwrap_or_default();
         let plans = ctx
             .store
             .plans_of(&d.date)
             .map_err(|e| e.to_string())?
             .into_iter()
-            .map(|p| p.plan)
+            .map(|p| {
+                let mut plan = p.plan;
+                for k in &kit {
+                    if !plan.checklist.contains(k) {
+                        plan.checklist.push(k.clone());
+                    }
+                }
+                plan
+            })
             .collect();
         out.push(ScheduleEntry {
             date: d.date.clone(),

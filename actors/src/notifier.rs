@@ -15,7 +15,7 @@ use crate::ctx::Ctx;
 use crate::guard::Guard;
 use crate::pipeline::{Outcome, StageWork};
 use mp2::config::{Channel, CrewMember, EmailTransportKind, SmsProvider};
-use mp2::store::{DayRecord, Effect, MessageRecord, PlanRecord, Stage};
+use mp2::store::{Effect, MessageRecord, Stage};
 use mp2::summary;
 use std::time::Duration;
 
@@ -38,50 +38,38 @@ impl StageWork for Notifier {
                 if !ctx.cfg.notify.past_days && is_past(&plan.plan.call) {
                     continue;
                 }
+                let production = day
+                    .schedule
+                    .production
+                    .clone()
+                    .unwrap_or_else(|| ctx.cfg.production.name.clone());
+                let changed = day.version > 1;
+                let msg = Message {
+                    subject: summary::subject(&production, &day.schedule, changed, crew.language),
+                    body: summary::body(
+                        &day.schedule,
+                        &plan.plan,
+                        day.previous.as_ref(),
+                        crew.language,
+                    ),
+                    sms: summary::sms(
+                        &production,
+                        &day.schedule,
+                        &plan.plan,
+                        changed,
+                        crew.language,
+                    ),
+                };
                 for channel in &crew.channels {
-                    let ch = match channel {
-                        Channel::Email => "email",
-                        Channel::Sms => "sms",
-                    };
-                    let key = format!("notify:{}:{}:v{}:{}", crew.id, date, plan.day_version, ch);
-                    let idempotent_transport = match channel {
-                        Channel::Email => ctx
-                            .cfg
-                            .notify
-                            .email
-                            .as_ref()
-                            .map(|e| e.transport == EmailTransportKind::File),
-                        Channel::Sms => ctx
-                            .cfg
-                            .notify
-                            .sms
-                            .as_ref()
-                            .map(|s| s.provider == SmsProvider::File),
-                    };
-                    match ctx.store.effect(&key).ok().flatten() {
-                        Some(Effect::Done) => continue,
-                        Some(Effect::Intent) if idempotent_transport != Some(true) => {
-                            tracing::warn!(%key, "A send was interrupted by a crash; not repeating it (it may or may not have gone out)");
-                            let _ = ctx.store.effect_done(&key);
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    if let Err(e) = ctx.store.effect_intent(&key) {
-                        return retry(e.to_string());
-                    }
-                    let sent = match channel {
-                        Channel::Email => send_email(ctx, crew, &day, &plan, &key).await,
-                        Channel::Sms => send_sms(ctx, crew, &day, &plan, &key).await,
-                    };
-                    match sent {
-                        Ok(()) => {
-                            if let Err(e) = ctx.store.effect_done(&key) {
-                                return retry(e.to_string());
-                            }
-                            tracing::info!(crew = %crew.id, %date, channel = ch, "Notification sent");
-                        }
-                        Err(e) => return retry(format!("{ch} to {} failed: {e}", crew.id)),
+                    let key = format!(
+                        "notify:{}:{}:v{}:{}",
+                        crew.id,
+                        date,
+                        plan.day_version,
+                        channel_name(*channel)
+                    );
+                    if let Err(e) = notify_once(ctx, crew, *channel, &key, &msg).await {
+                        return retry(e);
                     }
                 }
             }
@@ -89,6 +77,65 @@ impl StageWork for Notifier {
         rec.stage = Stage::Notified;
         Outcome::Advance(rec)
     }
+}
+
+/// What to tell one crew member.
+pub struct Message {
+    pub subject: String,
+    pub body: String,
+    /// The short form for SMS.
+    pub sms: String,
+}
+
+fn channel_name(c: Channel) -> &'static str {
+    match c {
+        Channel::Email => "email",
+        Channel::Sms => "sms",
+    }
+}
+
+/// Sends `msg` on one channel at most once per idempotency `key`: the intent
+/// is flushed before the send and the completion after (see the module doc
+/// for what a crash in between means per transport).
+pub async fn notify_once(
+    ctx: &Ctx,
+    crew: &CrewMember,
+    channel: Channel,
+    key: &str,
+    msg: &Message,
+) -> Result<(), String> {
+    let idempotent_transport = match channel {
+        Channel::Email => ctx
+            .cfg
+            .notify
+            .email
+            .as_ref()
+            .map(|e| e.transport == EmailTransportKind::File),
+        Channel::Sms => ctx
+            .cfg
+            .notify
+            .sms
+            .as_ref()
+            .map(|s| s.provider == SmsProvider::File),
+    };
+    match ctx.store.effect(key).ok().flatten() {
+        Some(Effect::Done) => return Ok(()),
+        Some(Effect::Intent) if idempotent_transport != Some(true) => {
+            tracing::warn!(%key, "A send was interrupted by a crash; not repeating it (it may or may not have gone out)");
+            return ctx.store.effect_done(key).map_err(|e| e.to_string());
+        }
+        _ => {}
+    }
+    ctx.store.effect_intent(key).map_err(|e| e.to_string())?;
+    let sent = match channel {
+        Channel::Email => send_email(ctx, crew, key, &msg.subject, &msg.body).await,
+        Channel::Sms => send_sms(ctx, crew, key, &msg.sms).await,
+    };
+    let ch = channel_name(channel);
+    sent.map_err(|e| format!("{ch} to {} failed: {e}", crew.id))?;
+    ctx.store.effect_done(key).map_err(|e| e.to_string())?;
+    tracing::info!(crew = %crew.id, %key, channel = ch, "Notification sent");
+    Ok(())
 }
 
 fn retry(error: String) -> Outcome {
@@ -124,9 +171,9 @@ fn file_name(key: &str) -> String {
 async fn send_email(
     ctx: &Ctx,
     crew: &CrewMember,
-    day: &DayRecord,
-    plan: &PlanRecord,
     key: &str,
+    subject: &str,
+    body: &str,
 ) -> Result<(), String> {
     let Some(cfg) = ctx.cfg.notify.email.clone() else {
         return Ok(());
@@ -134,19 +181,6 @@ async fn send_email(
     let Some(to) = crew.email.clone() else {
         return Ok(());
     };
-    let changed = day.version > 1;
-    let production = day
-        .schedule
-        .production
-        .clone()
-        .unwrap_or_else(|| ctx.cfg.production.name.clone());
-    let subject = summary::subject(&production, &day.schedule, changed, crew.language);
-    let body = summary::body(
-        &day.schedule,
-        &plan.plan,
-        day.previous.as_ref(),
-        crew.language,
-    );
     let msg = lettre::Message::builder()
         .from(
             cfg.from
@@ -156,10 +190,10 @@ async fn send_email(
         .to(format!("{} <{}>", crew.name, to)
             .parse()
             .map_err(|e| format!("crew {} email: {e}", crew.id))?)
-        .subject(subject)
+        .subject(subject.to_string())
         .message_id(Some(format!("<{}@mp2>", file_name(key))))
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
-        .body(body)
+        .body(body.to_string())
         .map_err(|e| e.to_string())?;
     let guard = Guard::new(ctx, "smtp");
     match cfg.transport {
@@ -225,31 +259,14 @@ fn smtp_transport(
     Ok(b.timeout(Some(ctx.cfg.integration("smtp").timeout)).build())
 }
 
-async fn send_sms(
-    ctx: &Ctx,
-    crew: &CrewMember,
-    day: &DayRecord,
-    plan: &PlanRecord,
-    key: &str,
-) -> Result<(), String> {
+async fn send_sms(ctx: &Ctx, crew: &CrewMember, key: &str, text: &str) -> Result<(), String> {
     let Some(cfg) = ctx.cfg.notify.sms.clone() else {
         return Ok(());
     };
     let Some(to) = crew.phone.clone() else {
         return Ok(());
     };
-    let production = day
-        .schedule
-        .production
-        .clone()
-        .unwrap_or_else(|| ctx.cfg.production.name.clone());
-    let text = summary::sms(
-        &production,
-        &day.schedule,
-        &plan.plan,
-        day.version > 1,
-        crew.language,
-    );
+    let text = text.to_string();
     let guard = Guard::new(ctx, "sms");
     match cfg.provider {
         SmsProvider::None => Ok(()),

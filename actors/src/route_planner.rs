@@ -85,6 +85,8 @@ impl StageWork for RoutePlanner {
             }
         }
         rec.stage = Stage::Planned;
+        // New days want a forecast now, not at the next regular poll.
+        crate::pipeline::poke("weather_poller");
         Outcome::Advance(rec)
     }
 }

@@ -1,14 +1,26 @@
-//! The `weather_poller` actor: re-checks forecasts of upcoming shooting days.
+//! The `weather_poller` actor: forecasts for upcoming shooting days.
 //!
-//! In this build only `provider = "none"` is served: the actor runs (and is
-//! supervised like the others) but fetches nothing, and `schedules` reports
-//! `weather: null`. Other providers are refused at start with a reason in
-//! `status`, rather than pretending to poll.
+//! Contract: every `weather.poll_interval` (and when poked, e.g. after new
+//! days were planned, and once more 24 h before each call) it fetches the
+//! forecast for each upcoming day's first location through the `weather`
+//! guard, summarises it over the shift (call → wrap), stores it on the day
+//! (`schedules` shows it, with warnings and a kit checklist), and when a
+//! new forecast carries a warning the previous one did not, alerts the crew
+//! once per new warning set (idempotency key `weather:CREW:DATE:HASH`).
+//! Days beyond the provider's horizon, or past, keep `weather: null`.
 
 use crate::ctx::Ctx;
+use crate::guard::Guard;
+use crate::notifier::{notify_once, Message};
 use crate::pipeline::WorkMsg;
-use mp2::config::WeatherProvider;
+use chrono::{Duration as Dur, NaiveDate, TimeZone, Utc};
+use mp2::config::{Language, WeatherProvider};
+use mp2::store::DayRecord;
+use mp2::weather::{self, Sample, Summary};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
+use serde_json::Value;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 pub struct WeatherPoller;
 
@@ -17,26 +29,324 @@ impl Actor for WeatherPoller {
     type State = Ctx;
     type Arguments = Ctx;
 
-    async fn pre_start(&self, _me: ActorRef<WorkMsg>, ctx: Ctx) -> Result<Ctx, ActorProcessingErr> {
-        let problem = match ctx.cfg.weather.provider {
-            WeatherProvider::None => None,
-            p => Some(format!(
-                "weather provider {p:?} is not available in this build; forecasts are off"
-            )),
-        };
-        ctx.health.condition("weather", problem);
+    async fn pre_start(&self, me: ActorRef<WorkMsg>, ctx: Ctx) -> Result<Ctx, ActorProcessingErr> {
+        if ctx.cfg.weather.provider != WeatherProvider::None {
+            me.send_interval(ctx.cfg.weather.poll_interval, || WorkMsg::Poke);
+            let _ = me.send_after(Duration::from_secs(1), || WorkMsg::Poke);
+        }
         Ok(ctx)
     }
 
     async fn handle(
         &self,
-        _me: ActorRef<WorkMsg>,
+        me: ActorRef<WorkMsg>,
         msg: WorkMsg,
-        _ctx: &mut Ctx,
+        ctx: &mut Ctx,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             WorkMsg::Panic => panic!("fault injection: weather_poller was asked to panic"),
-            WorkMsg::Poke | WorkMsg::Done(_) => Ok(()),
+            WorkMsg::Done(_) => {}
+            WorkMsg::Poke => {
+                crate::pipeline::clear_poke("weather_poller");
+                if ctx.cfg.weather.provider == WeatherProvider::None || ctx.is_stopping() {
+                    return Ok(());
+                }
+                if let Some(next) = poll(ctx).await {
+                    let _ = me.send_after(next, || WorkMsg::Poke);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How many days ahead each provider forecasts.
+fn horizon_days(p: WeatherProvider) -> i64 {
+    match p {
+        WeatherProvider::Openweathermap => 5,
+        WeatherProvider::OpenMeteo => 15,
+        WeatherProvider::None => 0,
+    }
+}
+
+/// One round over the upcoming days. Returns when to look again if a
+/// day's 24-hours-before check comes sooner than the next regular poll.
+async fn poll(ctx: &Ctx) -> Option<Duration> {
+    let tz = ctx.cfg.tz();
+    let now = Utc::now();
+    let today = now.with_timezone(&tz).date_naive();
+    let horizon = today + Dur::days(horizon_days(ctx.cfg.weather.provider));
+    let guard = Guard::new(ctx, "weather");
+    let mut next: Option<Duration> = None;
+    let Ok(days) = ctx.store.days() else {
+        return None;
+    };
+    for mut day in days {
+        let Ok(date) = NaiveDate::parse_from_str(&day.date, "%Y-%m-%d") else {
+            continue;
+        };
+        if day.cancelled || date < today || date > horizon {
+            continue;
+        }
+        let Some((from, to)) = shift(ctx, &day) else {
+            continue;
+        };
+        let before = from - 24 * 3600;
+        if before > now.timestamp() {
+            let d = Duration::from_secs((before - now.timestamp()) as u64 + 5);
+            if d < ctx.cfg.weather.poll_interval {
+                next = Some(next.map_or(d, |n| n.min(d)));
+            }
+        }
+        let Some((lat, lon)) = place_of(ctx, &day) else {
+            continue;
+        };
+        let fetched = guard.call(fetch(ctx, lat, lon)).await;
+        let samples = match fetched {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(date = %day.date, error = %e, "Forecast not fetched; will retry at the next poll");
+                continue;
+            }
+        };
+        let source = match ctx.cfg.weather.provider {
+            WeatherProvider::OpenMeteo => "open-meteo",
+            _ => "openweathermap",
+        };
+        let fetched_at = now
+            .with_timezone(&tz)
+            .format("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string();
+        let Some(summary) = weather::summarise(&samples, from, to, source, &fetched_at) else {
+            continue;
+        };
+        let old: Option<Summary> = day
+            .weather
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok());
+        let worse = weather::worsened(old.as_ref(), &summary);
+        day.weather = serde_json::to_value(&summary).ok();
+        if let Err(e) = ctx.store.update_day(&day) {
+            tracing::warn!(error = %e, "Could not store the forecast");
+            continue;
+        }
+        if old.is_some() && !worse.is_empty() {
+            alert(ctx, &day, &summary, &worse).await;
+        }
+    }
+    let _ = ctx.store.flush();
+    next
+}
+
+/// The working hours of a day as unix seconds: call → wrap (else + 10 h).
+fn shift(ctx: &Ctx, day: &DayRecord) -> Option<(i64, i64)> {
+    let tz = ctx.cfg.tz();
+    let date = NaiveDate::parse_from_str(&day.date, "%Y-%m-%d").ok()?;
+    let call = mp2::plan::parse_hhmm(day.schedule.call_time.as_deref()?).ok()?;
+    let from = tz
+        .from_local_datetime(&date.and_time(call))
+        .earliest()?
+        .timestamp();
+    let to = day
+        .schedule
+        .wrap_time
+        .as_deref()
+        .and_then(|w| mp2::plan::parse_hhmm(w).ok())
+        .and_then(|w| tz.from_local_datetime(&date.and_time(w)).earliest())
+        .map(|t| t.timestamp())
+        .filter(|t| *t > from)
+        .unwrap_or(from + 10 * 3600);
+    Some((from, to))
+}
+
+/// Where to ask about: the first location, else the base, else the
+/// production's base.
+fn place_of(ctx: &Ctx, day: &DayRecord) -> Option<(f64, f64)> {
+    let s = &day.schedule;
+    s.locations
+        .first()
+        .and_then(|l| {
+            l.lat
+                .zip(l.lon)
+                .or_else(|| l.address.as_deref().and_then(mp2::geo::approx_coords))
+        })
+        .or_else(|| {
+            s.base
+                .as_ref()
+                .and_then(|b| b.address.as_deref())
+                .and_then(mp2::geo::approx_coords)
+        })
+        .or_else(|| {
+            ctx.cfg
+                .production
+                .base
+                .as_ref()
+                .and_then(|b| b.lat.zip(b.lon))
+        })
+}
+
+fn client() -> &'static reqwest::Client {
+    static C: OnceLock<reqwest::Client> = OnceLock::new();
+    C.get_or_init(reqwest::Client::new)
+}
+
+async fn fetch(ctx: &Ctx, lat: f64, lon: f64) -> Result<Vec<Sample>, String> {
+    let w = &ctx.cfg.weather;
+    match w.provider {
+        WeatherProvider::Openweathermap => {
+            let key = ctx.cfg.read_secret(
+                w.api_key_file
+                    .as_deref()
+                    .ok_or("weather.api_key_file is not set")?,
+            )?;
+            let base = w
+                .endpoint
+                .clone()
+                .unwrap_or_else(|| "https://api.openweathermap.org".into());
+            let url = format!("{}/data/2.5/forecast", base.trim_end_matches('/'));
+            let q = [
+                ("lat", format!("{lat:.4}")),
+                ("lon", format!("{lon:.4}")),
+                ("appid", key),
+                ("units", "metric".into()),
+                ("lang", "pl".into()),
+            ];
+            let v = get_json(client().get(&url).query(&q), "OpenWeatherMap").await?;
+            owm_samples(&v)
+        }
+        WeatherProvider::OpenMeteo => {
+            let base = w
+                .endpoint
+                .clone()
+                .unwrap_or_else(|| "https://api.open-meteo.com".into());
+            let url = format!("{}/v1/forecast", base.trim_end_matches('/'));
+            let q = [
+                ("latitude", format!("{lat:.4}")),
+                ("longitude", format!("{lon:.4}")),
+                (
+                    "hourly",
+                    "temperature_2m,precipitation,wind_speed_10m,weather_code".into(),
+                ),
+                ("wind_speed_unit", "ms".into()),
+                ("timezone", "UTC".into()),
+                ("forecast_days", "16".into()),
+            ];
+            let v = get_json(client().get(&url).query(&q), "Open-Meteo").await?;
+            open_meteo_samples(&v)
+        }
+        WeatherProvider::None => Ok(vec![]),
+    }
+}
+
+async fn get_json(req: reqwest::RequestBuilder, who: &str) -> Result<Value, String> {
+    let r = req
+        .send()
+        .await
+        .map_err(|e| format!("{who} unreachable: {e}"))?;
+    let status = r.status();
+    if !status.is_success() {
+        return Err(format!("{who} answered {status}"));
+    }
+    r.json()
+        .await
+        .map_err(|e| format!("{who} sent an answer that is not the expected JSON: {e}"))
+}
+
+/// OpenWeatherMap 5-day/3-hour forecast: `list[].{dt, main.temp, wind.speed,
+/// rain.3h, snow.3h, weather[0].description}`.
+fn owm_samples(v: &Value) -> Result<Vec<Sample>, String> {
+    let list = v["list"]
+        .as_array()
+        .ok_or("OpenWeatherMap answer has no list")?;
+    Ok(list
+        .iter()
+        .filter_map(|e| {
+            Some(Sample {
+                ts: e["dt"].as_i64()?,
+                temp_c: e["main"]["temp"].as_f64()?,
+                precip_mm: e["rain"]["3h"].as_f64().unwrap_or(0.0)
+                    + e["snow"]["3h"].as_f64().unwrap_or(0.0),
+                wind_ms: e["wind"]["speed"].as_f64().unwrap_or(0.0),
+                description: e["weather"][0]["description"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            })
+        })
+        .collect())
+}
+
+/// Open-Meteo hourly arrays, times in UTC without an offset.
+fn open_meteo_samples(v: &Value) -> Result<Vec<Sample>, String> {
+    let h = &v["hourly"];
+    let times = h["time"]
+        .as_array()
+        .ok_or("Open-Meteo answer has no hourly.time")?;
+    let at = |k: &str, i: usize| h[k][i].as_f64();
+    Ok(times
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            let ts = chrono::NaiveDateTime::parse_from_str(t.as_str()?, "%Y-%m-%dT%H:%M")
+                .ok()?
+                .and_utc()
+                .timestamp();
+            Some(Sample {
+                ts,
+                temp_c: at("temperature_2m", i)?,
+                precip_mm: at("precipitation", i).unwrap_or(0.0),
+                wind_ms: at("wind_speed_10m", i).unwrap_or(0.0),
+                description: weather::wmo_description(h["weather_code"][i].as_i64().unwrap_or(-1))
+                    .to_string(),
+            })
+        })
+        .collect())
+}
+
+/// Tells each crew member once about warnings that are new.
+async fn alert(ctx: &Ctx, day: &DayRecord, w: &Summary, worse: &[String]) {
+    let mut hash = 0u64;
+    for b in worse.join("|").bytes() {
+        hash = hash.wrapping_mul(0x100000001b3).wrapping_add(b as u64);
+    }
+    for crew in &ctx.cfg.crew {
+        let (head, intro) = match crew.language {
+            Language::Pl => ("Pogoda się pogarsza", "Nowa prognoza na dzień zdjęciowy"),
+            Language::En => ("Weather getting worse", "New forecast for the shoot day"),
+        };
+        let msg = Message {
+            subject: format!("{}: {head} — {}", ctx.cfg.production.name, day.date),
+            body: format!(
+                "{intro} {}: {}, {:.0}–{:.0} °C, {:.1} mm, wiatr do {:.0} m/s\n\n{}\n\n{}\n",
+                day.date,
+                w.summary,
+                w.temp_min_c,
+                w.temp_max_c,
+                w.precip_mm,
+                w.wind_max_ms,
+                worse
+                    .iter()
+                    .map(|x| format!("! {x}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                w.checklist
+                    .iter()
+                    .map(|x| format!("- {x}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            sms: format!(
+                "{} {}: {}",
+                ctx.cfg.production.name,
+                day.date,
+                worse.join("; ")
+            ),
+        };
+        for ch in &crew.channels {
+            let key = format!("weather:{}:{}:{hash:016x}:{ch:?}", crew.id, day.date);
+            if let Err(e) = notify_once(ctx, crew, *ch, &key, &msg).await {
+                tracing::warn!(crew = %crew.id, error = %e, "Weather alert not sent");
+            }
         }
     }
 }

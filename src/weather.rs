@@ -1,0 +1,201 @@
+//! What the weather means for a shooting day: a summary over the working
+//! hours, warnings, the kit to bring, and whether a new forecast is worse
+//! than the last one (which is what deserves an alert).
+//!
+//! Pure: the weather poller fetches hourly samples from a provider and hands
+//! them here; thresholds are data, in one table.
+
+use serde::{Deserialize, Serialize};
+
+/// One forecast sample (an hour, or OpenWeatherMap's 3-hour step).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Unix seconds, UTC.
+    pub ts: i64,
+    pub temp_c: f64,
+    /// Precipitation within the sample's step.
+    pub precip_mm: f64,
+    pub wind_ms: f64,
+    /// The provider's words ("light rain") or a WMO code translated.
+    pub description: String,
+}
+
+/// CONTRACT §4a `weather`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub summary: String,
+    pub temp_min_c: f64,
+    pub temp_max_c: f64,
+    pub precip_mm: f64,
+    pub wind_max_ms: f64,
+    pub source: String,
+    pub fetched_at: String,
+    pub warnings: Vec<String>,
+    /// Kit to bring because of the weather.
+    #[serde(default)]
+    pub checklist: Vec<String>,
+}
+
+/// A condition worth a warning, and what to bring for it.
+struct Rule {
+    /// Applies when this says so.
+    test: fn(&Summary) -> bool,
+    warning: &'static str,
+    kit: &'static str,
+}
+
+const RULES: &[Rule] = &[
+    Rule {
+        test: |s| s.precip_mm >= 5.0,
+        warning: "ulewa: ≥ 5 mm opadu w godzinach zdjęć",
+        kit: "osłony przeciwdeszczowe na kamerę i światło, namioty, plandeki",
+    },
+    Rule {
+        test: |s| s.precip_mm >= 0.5 && s.precip_mm < 5.0,
+        warning: "deszcz w godzinach zdjęć",
+        kit: "peleryny, osłony przeciwdeszczowe na sprzęt",
+    },
+    Rule {
+        test: |s| s.wind_max_ms >= 14.0,
+        warning: "silny wiatr (≥ 14 m/s): zabezpiecz statywy i namioty",
+        kit: "worki z piaskiem, obciążniki do statywów",
+    },
+    Rule {
+        test: |s| s.wind_max_ms >= 9.0 && s.wind_max_ms < 14.0,
+        warning: "wiatr (≥ 9 m/s)",
+        kit: "obciążniki do statywów",
+    },
+    Rule {
+        test: |s| s.temp_min_c <= 0.0,
+        warning: "mróz: temperatura ≤ 0 °C",
+        kit: "ciepła odzież, ogrzewacze, zapasowe akumulatory (zimno je rozładowuje)",
+    },
+    Rule {
+        test: |s| s.temp_max_c >= 30.0,
+        warning: "upał: ≥ 30 °C",
+        kit: "woda, nakrycia głowy, parasole przeciwsłoneczne dla sprzętu",
+    },
+];
+
+/// Summarises the samples between `from` and `to` (unix seconds; the shift).
+/// `None` when the forecast does not reach that far.
+pub fn summarise(
+    samples: &[Sample],
+    from: i64,
+    to: i64,
+    source: &str,
+    fetched_at: &str,
+) -> Option<Summary> {
+    // A 3-hour sample that starts before the call still covers it.
+    let inside: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.ts + 3 * 3600 > from && s.ts <= to)
+        .collect();
+    if inside.is_empty() {
+        return None;
+    }
+    let temp_min_c = inside
+        .iter()
+        .map(|s| s.temp_c)
+        .fold(f64::INFINITY, f64::min);
+    let temp_max_c = inside
+        .iter()
+        .map(|s| s.temp_c)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let precip_mm = (inside.iter().map(|s| s.precip_mm).sum::<f64>() * 10.0).round() / 10.0;
+    let wind_max_ms = inside.iter().map(|s| s.wind_ms).fold(0.0, f64::max);
+    // The most frequent description over the shift.
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for s in &inside {
+        match counts.iter_mut().find(|(d, _)| *d == s.description) {
+            Some(c) => c.1 += 1,
+            None => counts.push((&s.description, 1)),
+        }
+    }
+    let summary = counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(d, _)| d.to_string())
+        .unwrap_or_default();
+    let mut out = Summary {
+        summary,
+        temp_min_c,
+        temp_max_c,
+        precip_mm,
+        wind_max_ms,
+        source: source.to_string(),
+        fetched_at: fetched_at.to_string(),
+        warnings: vec![],
+        checklist: vec![],
+    };
+    for r in RULES {
+        if (r.test)(&out) {
+            out.warnings.push(r.warning.to_string());
+            out.checklist.push(r.kit.to_string());
+        }
+    }
+    Some(out)
+}
+
+/// The warnings of `new` that `old` did not have: what got worse.
+pub fn worsened(old: Option<&Summary>, new: &Summary) -> Vec<String> {
+    new.warnings
+        .iter()
+        .filter(|w| old.is_none_or(|o| !o.warnings.contains(w)))
+        .cloned()
+        .collect()
+}
+
+/// WMO weather interpretation codes (Open-Meteo) in Polish.
+pub fn wmo_description(code: i64) -> &'static str {
+    match code {
+        0 => "bezchmurnie",
+        1 | 2 => "częściowe zachmurzenie",
+        3 => "pochmurno",
+        45 | 48 => "mgła",
+        51..=57 => "mżawka",
+        61 | 80 => "lekki deszcz",
+        63 | 81 => "deszcz",
+        65 | 82 => "ulewa",
+        66 | 67 => "marznący deszcz",
+        71..=77 | 85 | 86 => "śnieg",
+        95..=99 => "burza",
+        _ => "—",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(h: i64, temp: f64, rain: f64, wind: f64, d: &str) -> Sample {
+        Sample {
+            ts: h * 3600,
+            temp_c: temp,
+            precip_mm: rain,
+            wind_ms: wind,
+            description: d.into(),
+        }
+    }
+
+    #[test]
+    fn summary_covers_the_shift_and_warns() {
+        let samples = vec![
+            s(0, 1.0, 0.0, 3.0, "mgła"),
+            s(6, 4.0, 2.0, 10.0, "lekki deszcz"),
+            s(9, 9.5, 0.1, 12.0, "lekki deszcz"),
+            s(30, -5.0, 9.0, 20.0, "śnieg"),
+        ];
+        let w = summarise(&samples, 6 * 3600, 18 * 3600, "openweathermap", "t").unwrap();
+        assert_eq!(
+            (w.temp_min_c, w.temp_max_c, w.precip_mm, w.wind_max_ms),
+            (4.0, 9.5, 2.1, 12.0)
+        );
+        assert_eq!(w.summary, "lekki deszcz");
+        assert_eq!(w.warnings.len(), 2, "{:?}", w.warnings);
+        assert!(summarise(&samples, 100 * 3600, 110 * 3600, "x", "t").is_none());
+        let calm = summarise(&samples[..1], 0, 3600, "x", "t").unwrap();
+        assert_eq!(worsened(Some(&calm), &w).len(), 2);
+        assert!(worsened(Some(&w), &w).is_empty());
+    }
+}
