@@ -93,10 +93,75 @@ fn main() -> std::io::Result<()> {
             true,
             None,
         ),
+        (
+            "drabinka_grid",
+            Layout::DrabinkaGrid,
+            FontSetup::SimpleWinAnsi,
+            5,
+            false,
+            None,
+        ),
+        (
+            "drabinka_grid_type0_revision",
+            Layout::DrabinkaGrid,
+            FontSetup::Type0Identity,
+            6,
+            true,
+            Some(2),
+        ),
+        (
+            "plan_pl_table",
+            Layout::PlanPlTable,
+            FontSetup::SimpleWinAnsi,
+            1,
+            false,
+            None,
+        ),
+        (
+            "plan_pl_table_type0_revision",
+            Layout::PlanPlTable,
+            FontSetup::Type0Identity,
+            1,
+            false,
+            Some(2),
+        ),
+        (
+            "call_sheet_en_plain",
+            Layout::CallSheetEnPlain,
+            FontSetup::Type0Identity,
+            1,
+            false,
+            None,
+        ),
+        (
+            "call_sheet_en_plain_revision",
+            Layout::CallSheetEnPlain,
+            FontSetup::SimpleWinAnsi,
+            1,
+            false,
+            Some(2),
+        ),
+        (
+            "plan_pl_two_column",
+            Layout::PlanPlTwoColumn,
+            FontSetup::SimpleWinAnsi,
+            1,
+            false,
+            None,
+        ),
+        (
+            "plan_pl_two_column_type0_revision",
+            Layout::PlanPlTwoColumn,
+            FontSetup::Type0Identity,
+            1,
+            false,
+            Some(3),
+        ),
     ];
     for (name, layout, fonts, n, landscape, revision) in variants {
         let mut days = sample_days(seed, n, start, layout.lang());
         days.iter_mut().for_each(|d| d.revision = revision);
+        layout.fit_truth(&mut days);
         let mut opts = RenderOptions::new(layout, fonts);
         opts.seed = seed;
         opts.landscape = landscape;

@@ -439,3 +439,39 @@ fn systemd_readiness_and_stopping_are_notified() {
     let n = sock.recv(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"STOPPING=1");
 }
+
+#[test]
+fn logs_go_to_the_journal_when_systemd_started_us() {
+    use std::os::unix::net::UnixDatagram;
+    let journal = std::path::Path::new("/run/systemd/journal/socket");
+    if journal.exists() || std::fs::create_dir_all("/run/systemd/journal").is_err() {
+        eprintln!("skipped: a real journal runs here, or /run is not writable");
+        return;
+    }
+    let sock = UnixDatagram::bind(journal).unwrap();
+    struct Cleanup;
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file("/run/systemd/journal/socket");
+        }
+    }
+    let _cleanup = Cleanup;
+    sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    // Read as journald would, all along, so the daemon never blocks on a full socket.
+    let reader = std::thread::spawn(move || {
+        let mut seen = String::new();
+        let mut buf = vec![0u8; 65536];
+        while !seen.contains("mp2d running") {
+            let Ok(n) = sock.recv(&mut buf) else { break };
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        seen
+    });
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    let stream = d.path("journal-stream");
+    d.start_with_env(&[("JOURNAL_STREAM", &stream)]);
+    let seen = reader.join().unwrap();
+    assert!(seen.contains("MESSAGE") && seen.contains("mp2d running"), "{seen}");
+    assert!(seen.contains("SYSLOG_IDENTIFIER"), "{seen}");
+    assert!(!d.log().contains("mp2d running"), "not on stderr as well");
+}
