@@ -19,8 +19,8 @@ for seed in $(seq 1 "$seeds"); do
   for j in "$out/s$seed"/sheets/*.json; do
     b=$(basename "$j" .json)
     cp "$out/s$seed/sheets/$b.pdf" "$out/pdf/s${seed}_$b.pdf"
-    python3 -c 'import json,sys; json.dump({"source":sys.argv[2],"schedules":json.load(open(sys.argv[1]))},open(sys.argv[3],"w"))' \
-      "$j" "s${seed}_$b.pdf" "$out/truth/s${seed}_$b.json"
+    python3 -c 'import json,sys; json.dump({"source":sys.argv[2],"_template":sys.argv[4],"schedules":json.load(open(sys.argv[1]))},open(sys.argv[3],"w"))' \
+      "$j" "s${seed}_$b.pdf" "$out/truth/s${seed}_$b.json" "$b"
   done
 done
 "$tgt/debug/mp2ctl" parse "$out"/pdf/*.pdf --json > "$out/out.jsonl" || true
