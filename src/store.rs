@@ -13,6 +13,8 @@
 //!   notifications), with their state.
 //! - `keys`: Message-ID + content hash, and origin → message key (dedupe).
 //! - `checkpoints`: mailbox checkpoints (IMAP UIDVALIDITY/UID).
+//! - `meta`: small named values integrations keep between calls (a CalDAV
+//!   event's last ETag); losing one costs a round trip, never correctness.
 //!
 //! ## Durability rule
 //! sled flushes in the background every 500 ms, which is not enough before a
@@ -159,6 +161,7 @@ pub struct Store {
     effects: sled::Tree,
     keys: sled::Tree,
     checkpoints: sled::Tree,
+    meta: sled::Tree,
     /// Set when open() had to quarantine a corrupt store.
     pub quarantined: Option<PathBuf>,
 }
@@ -216,6 +219,7 @@ impl Store {
             effects: t("effects")?,
             keys: t("keys")?,
             checkpoints: t("checkpoints")?,
+            meta: t("meta")?,
             db,
             quarantined: None,
         })
@@ -506,6 +510,28 @@ impl Store {
         self.flush()
     }
 
+    /// A value an integration kept under `key` (see [`Store::set_meta`]).
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .meta
+            .get(key.as_bytes())?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Keeps a small value for an integration (not flushed: sled's own
+    /// flush follows within 500 ms, and a lost value must only cost a
+    /// round trip to the outside, never a wrong effect).
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.meta.insert(key.as_bytes(), value.as_bytes())?;
+        Ok(())
+    }
+
+    /// Forgets a value kept with [`Store::set_meta`].
+    pub fn remove_meta(&self, key: &str) -> Result<()> {
+        self.meta.remove(key.as_bytes())?;
+        Ok(())
+    }
+
     /// Counts for `status`: (seen, matched, done, failed, in_flight).
     pub fn counts(&self) -> Result<Counts> {
         let mut c = Counts::default();
@@ -643,6 +669,21 @@ mod tests {
             !s.put_day(&old, "<0>").unwrap().1,
             "an older revision arriving late is ignored"
         );
+    }
+
+    #[test]
+    fn meta_values_survive_reopen_and_can_be_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open(dir.path()).unwrap();
+            assert_eq!(s.meta("caldav:etag:x").unwrap(), None);
+            s.set_meta("caldav:etag:x", "\"abc\"").unwrap();
+            s.flush().unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.meta("caldav:etag:x").unwrap().as_deref(), Some("\"abc\""));
+        s.remove_meta("caldav:etag:x").unwrap();
+        assert_eq!(s.meta("caldav:etag:x").unwrap(), None);
     }
 
     #[test]

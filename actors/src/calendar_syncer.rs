@@ -1,27 +1,58 @@
 //! The `calendar_syncer` stage: `planned` → `synced`.
 //!
 //! Contract: for every day a message stated and every crew member with a
-//! plan, writes that crew member's event (one per shooting day: the UID is
-//! crew + date, so a revision replaces it in place), through the `calendar`
-//! guard. Each write is keyed `cal:CREW:DATE:vVERSION`; the intent is
-//! flushed before the write and the completion after, so a replay rewrites
-//! nothing already written. Then moves the message to `synced` and pokes
-//! `notifier`.
+//! plan, makes that crew member's event true in the configured calendar
+//! ([`crate::calendar`]: ICS files, CalDAV or Google), through the
+//! `calendar` guard. One event per shooting day: its identity is crew +
+//! date, so a revision updates it in place; a cancelled day removes it.
+//! Each write is keyed `cal:CREW:DATE:vVERSION` (a removal
+//! `cal:CREW:DATE:vVERSION:removed`); the intent is flushed before the write
+//! and the completion after, so a replay rewrites nothing already written,
+//! and a write whose outcome a crash hid is simply made again (every
+//! provider's write is idempotent). Then moves the message to `synced` and
+//! pokes `notifier`.
 //!
-//! The ICS provider keeps one `CREW.ics` per crew member, regenerated whole
-//! from the store and swapped in by rename, so a reader never sees half a
-//! file and a repeat writes the same bytes.
+//! A failure leaves the message queued and retries it later: after the
+//! server's `Retry-After` when it sent one, else after the breaker's reset
+//! time (at most 10 s). A failure only a person can fix (credentials, a
+//! token, a setting) is also shown in `status` until a write succeeds.
 
+use crate::calendar::{CalendarError, Change, DayEvent, Provider};
 use crate::ctx::Ctx;
-use crate::guard::Guard;
+use crate::guard::{Guard, GuardError};
 use crate::pipeline::{Outcome, StageWork};
-use mp2::config::{CalendarProvider, CrewMember};
-use mp2::ics;
 use mp2::store::{Effect, MessageRecord, Stage};
-use std::path::Path;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Kept here for the notifier, which writes its outbox files the same way.
+pub use crate::calendar::ics_file::{crew_calendar, write_atomic};
 
 pub struct CalendarSyncer;
+
+/// Until when the server asked us to wait (`Retry-After`), and the error it
+/// came with. Upstream stages poke this one whenever they advance a message,
+/// so the stage's own retry delay alone would not keep us quiet that long.
+static HOLD: Mutex<Option<(Instant, String)>> = Mutex::new(None);
+
+fn held() -> Option<(Duration, String)> {
+    let mut h = HOLD.lock().unwrap_or_else(|e| e.into_inner());
+    match h.as_ref() {
+        Some((until, error)) if *until > Instant::now() => {
+            Some((*until - Instant::now(), error.clone()))
+        }
+        Some(_) => {
+            *h = None;
+            None
+        }
+        None => None,
+    }
+}
+
+fn hold(after: Duration, error: &str) {
+    let mut h = HOLD.lock().unwrap_or_else(|e| e.into_inner());
+    *h = Some((Instant::now() + after, error.to_string()));
+}
 
 impl StageWork for CalendarSyncer {
     const NAME: &'static str = "calendar_syncer";
@@ -29,32 +60,62 @@ impl StageWork for CalendarSyncer {
     const NEXT: Option<&'static str> = Some("notifier");
 
     async fn process(&self, ctx: &Ctx, mut rec: MessageRecord) -> Outcome {
+        if let Some((wait, error)) = held() {
+            return retry(error, wait);
+        }
         let guard = Guard::new(ctx, "calendar");
+        let provider = match Provider::from_config(&ctx.cfg) {
+            Ok(p) => p,
+            Err(e) => return fail(ctx, &GuardError::Failed(e)),
+        };
         for date in rec.days.clone() {
+            let day = match ctx.store.day(&date) {
+                Ok(Some(d)) => d,
+                Ok(None) => continue,
+                Err(e) => return retry(e.to_string(), Duration::from_secs(10)),
+            };
             for crew in &ctx.cfg.crew {
-                let Ok(Some(plan)) = ctx.store.plan(&date, &crew.id) else {
-                    continue;
+                let (key, event) = if day.cancelled {
+                    let key = format!("cal:{}:{}:v{}:removed", crew.id, date, day.version);
+                    (key, None)
+                } else {
+                    let Ok(Some(plan)) = ctx.store.plan(&date, &crew.id) else {
+                        continue;
+                    };
+                    let key = format!("cal:{}:{}:v{}", crew.id, date, plan.day_version);
+                    match DayEvent::build(ctx, crew, &day, &plan) {
+                        Ok(e) => (key, Some(e)),
+                        Err(e) => return fail(ctx, &GuardError::Failed(CalendarError::Event(e))),
+                    }
                 };
-                let key = format!("cal:{}:{}:v{}", crew.id, date, plan.day_version);
                 if ctx.store.effect(&key).ok().flatten() == Some(Effect::Done) {
                     continue;
                 }
                 if let Err(e) = ctx.store.effect_intent(&key) {
-                    return retry(e.to_string());
+                    return retry(e.to_string(), Duration::from_secs(10));
                 }
-                let write = write_crew(ctx, crew);
-                match guard.call(write).await {
+                let change = match &event {
+                    Some(e) => Change::Put(e),
+                    None => Change::Remove {
+                        crew: &crew.id,
+                        date: &date,
+                    },
+                };
+                match guard.call(provider.apply(ctx, crew, change)).await {
                     Ok(()) => {
                         if let Err(e) = ctx.store.effect_done(&key) {
-                            return retry(e.to_string());
+                            return retry(e.to_string(), Duration::from_secs(10));
                         }
-                        tracing::info!(crew = %crew.id, %date, "Calendar event written");
+                        ctx.health.condition("calendar", None);
+                        if event.is_some() {
+                            tracing::info!(crew = %crew.id, %date, version = day.version, "Calendar event written");
+                        } else {
+                            tracing::info!(crew = %crew.id, %date, "Calendar event of a cancelled day removed");
+                        }
                     }
                     Err(e) => {
-                        return retry(format!(
-                            "calendar write for {} on {date} failed: {e}",
-                            crew.id
-                        ))
+                        tracing::debug!(crew = %crew.id, %date, error = %e, "Calendar write failed");
+                        return fail(ctx, &e);
                     }
                 }
             }
@@ -64,102 +125,24 @@ impl StageWork for CalendarSyncer {
     }
 }
 
-fn retry(error: String) -> Outcome {
-    Outcome::Retry {
-        error,
-        after: Duration::from_secs(10),
-    }
-}
-
-/// Writes a crew member's whole calendar with the configured provider.
-async fn write_crew(ctx: &Ctx, crew: &CrewMember) -> Result<(), String> {
-    match ctx.cfg.calendar.provider {
-        CalendarProvider::Ics => {
-            let dir = ctx
-                .cfg
-                .calendar
-                .dir
-                .clone()
-                .ok_or("calendar.dir is not set")?;
-            let text = crew_calendar(ctx, crew)?;
-            let path = dir.join(format!("{}.ics", crew.id));
-            tokio::task::spawn_blocking(move || write_atomic(&path, text.as_bytes()))
-                .await
-                .map_err(|e| e.to_string())?
+/// The retry for a failed write, and the `status` note when a person must act.
+fn fail(ctx: &Ctx, e: &GuardError<CalendarError>) -> Outcome {
+    let reset = ctx.cfg.integration("calendar").breaker_reset;
+    // Retrying before the breaker half-opens only collects refusals.
+    let mut after = reset.clamp(Duration::from_secs(1), Duration::from_secs(10));
+    let error = format!("calendar write failed: {e}");
+    if let GuardError::Failed(inner) = e {
+        if let Some(asked) = inner.retry_after() {
+            after = asked.clamp(Duration::from_secs(1), Duration::from_secs(300));
+            hold(after, &error);
         }
-        other => Err(format!(
-            "calendar provider {other:?} is not available in this build; use provider = \"ics\""
-        )),
-    }
-}
-
-/// Every current event of one crew member, as an iCalendar text.
-pub fn crew_calendar(ctx: &Ctx, crew: &CrewMember) -> Result<String, String> {
-    let mut events = Vec::new();
-    let now = chrono::Utc::now();
-    for day in ctx.store.days().map_err(|e| e.to_string())? {
-        if day.cancelled {
-            continue;
+        if inner.needs_operator() {
+            ctx.health.condition("calendar", Some(inner.to_string()));
         }
-        let Some(p) = ctx
-            .store
-            .plan(&day.date, &crew.id)
-            .map_err(|e| e.to_string())?
-        else {
-            continue;
-        };
-        let s = &day.schedule;
-        let loc = s.locations.first();
-        let loc_name = loc
-            .and_then(|l| l.name.clone().or(l.address.clone()))
-            .unwrap_or_else(|| "?".into());
-        let description = mp2::summary::body(s, &p.plan, None, crew.language);
-        let spec = ics::EventSpec {
-            crew: &crew.id,
-            date: &day.date,
-            production: s.production.as_deref().unwrap_or(&ctx.cfg.production.name),
-            location_name: &loc_name,
-            location_address: loc.and_then(|l| l.address.as_deref()),
-            departure: &p.plan.departure,
-            end: &p.plan.end,
-            wake_up: &p.plan.wake_up,
-            sequence: day.version,
-            description: &description,
-            language: crew.language,
-        };
-        // DTSTAMP from the day version, not the clock, so a repeat writes
-        // identical bytes.
-        let _ = now;
-        events.push(ics::event(&spec, stamp_of(&day.date, day.version))?);
     }
-    Ok(ics::calendar(&events))
+    retry(error, after)
 }
 
-fn stamp_of(date: &str, version: u64) -> chrono::DateTime<chrono::Utc> {
-    use chrono::TimeZone;
-    let base = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| chrono::Utc.from_utc_datetime(&d))
-        .unwrap_or_else(chrono::Utc::now);
-    base - chrono::Duration::days(30) + chrono::Duration::seconds(version as i64)
-}
-
-/// Write to a temp file in the same folder, fsync, rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    use std::io::Write;
-    let dir = path.parent().ok_or("path has no folder")?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default()
-    ));
-    let mut f =
-        std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot replace {}: {e}", path.display()))
+fn retry(error: String, after: Duration) -> Outcome {
+    Outcome::Retry { error, after }
 }

@@ -15,12 +15,15 @@
 //!   [`intake`]: where it enters the store, filtered and deduped.
 //! - [`parser_pool`], [`route_planner`], [`calendar_syncer`], [`notifier`]:
 //!   the stages `seen → parsed → planned → synced → notified`.
+//! - [`calendar`]: the calendar providers behind `calendar_syncer` (ICS
+//!   files, CalDAV, Google Calendar).
 //! - [`routes`]: travel times from Google Routes, OSRM or the estimate.
 //! - [`weather_poller`]: forecasts of upcoming days.
 //! - [`control_server`]: the Unix socket `mp2ctl` talks to.
 //! - [`retry`]: backoff delays (the one user of the `backoff` crate).
 //! - [`logging`], [`sdnotify`]: journal/stderr logs, systemd readiness.
 
+pub mod calendar;
 pub mod calendar_syncer;
 pub mod control_server;
 pub mod ctx;

@@ -1,0 +1,277 @@
+//! Google Calendar API v3, over its JSON wire format.
+//!
+//! - Base URL: `calendar.url`, default `https://www.googleapis.com/calendar/v3`
+//!   (overridable so tests and proxies can stand in).
+//! - Calendar: `calendar.calendar_id` with `{crew}` replaced, default
+//!   `primary` (the token owner's own calendar).
+//! - The event id is [`event_id`] of crew + date, so the event is found
+//!   again without keeping any state: `PUT …/events/ID` updates it; on 404
+//!   (never written) `POST …/events` inserts it with that id. A cancelled
+//!   day is `DELETE …/events/ID`; 404/410 count as done.
+//! - Auth: `Authorization: Bearer TOKEN`, the token read from
+//!   `calendar.token_file` on every batch (an outside refresher may rewrite
+//!   it; a JSON file with an `access_token` field also works). A 401 says
+//!   the token must be refreshed; mp2 does not hold refresh credentials.
+//! - 429, 5xx and Google's 403 `rateLimitExceeded` are retried later.
+
+use super::{client, status_error, unreachable, CalendarError, DayEvent};
+use chrono::{DateTime, FixedOffset};
+use mp2::config::Config;
+use reqwest::{Method, StatusCode, Url};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+const DEFAULT_BASE: &str = "https://www.googleapis.com/calendar/v3";
+
+/// A Google account's calendar access.
+pub struct Google {
+    base: String,
+    /// Calendar id with `{crew}`.
+    calendar_id: String,
+    token: String,
+    /// IANA zone for `start.timeZone` / `end.timeZone`.
+    timezone: String,
+}
+
+/// The deterministic Google event id of a crew member's day. Google allows
+/// the base32hex alphabet (`0-9`, `a-v`), 5–1024 characters: a hex digest
+/// stays inside it.
+pub fn event_id(crew: &str, date: &str) -> String {
+    let digest = Sha256::digest(format!("mp2\0{crew}\0{date}").as_bytes());
+    format!("mp2{}", hex::encode(&digest[..20]))
+}
+
+impl Google {
+    pub fn from_config(cfg: &Config) -> Result<Google, CalendarError> {
+        let file = cfg.calendar.token_file.as_deref().ok_or_else(|| {
+            CalendarError::Config(
+                "calendar.token_file is not set (a file holding an OAuth access token)".into(),
+            )
+        })?;
+        let raw = cfg.read_secret(file).map_err(CalendarError::Secret)?;
+        let token = access_token(&raw).ok_or_else(|| {
+            CalendarError::Secret(format!(
+                "{} holds no access token: put the token on one line (or JSON with \"access_token\")",
+                file.display()
+            ))
+        })?;
+        Ok(Google {
+            base: cfg
+                .calendar
+                .url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_BASE.to_string())
+                .trim_end_matches('/')
+                .to_string(),
+            calendar_id: cfg
+                .calendar
+                .calendar_id
+                .clone()
+                .unwrap_or_else(|| "primary".into()),
+            token,
+            timezone: cfg.daemon.timezone.clone(),
+        })
+    }
+
+    /// `BASE/calendars/ID/events[/EVENT]`, each segment percent-encoded
+    /// (calendar ids hold `@` and `#`).
+    fn url(&self, crew: &str, event: Option<&str>) -> Result<Url, CalendarError> {
+        let mut url = Url::parse(&self.base).map_err(|e| {
+            CalendarError::Config(format!("calendar.url {:?} is not a URL: {e}", self.base))
+        })?;
+        {
+            let mut p = url.path_segments_mut().map_err(|_| {
+                CalendarError::Config(format!("calendar.url {:?} cannot hold a path", self.base))
+            })?;
+            p.pop_if_empty()
+                .push("calendars")
+                .push(&self.calendar_id.replace("{crew}", crew))
+                .push("events");
+            if let Some(id) = event {
+                p.push(id);
+            }
+        }
+        Ok(url)
+    }
+
+    async fn send(
+        &self,
+        m: Method,
+        url: &Url,
+        body: Option<&Value>,
+    ) -> Result<reqwest::Response, CalendarError> {
+        let mut r = client().request(m, url.clone()).bearer_auth(&self.token);
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        let r = r.send().await.map_err(unreachable(url.as_str()))?;
+        match r.status() {
+            StatusCode::UNAUTHORIZED => Err(CalendarError::TokenInvalid {
+                url: url.to_string(),
+            }),
+            StatusCode::FORBIDDEN => Err(forbidden(url, r).await),
+            _ => Ok(r),
+        }
+    }
+
+    /// Updates the event in place, inserting it the first time.
+    pub async fn put(&self, e: &DayEvent) -> Result<(), CalendarError> {
+        let id = event_id(&e.crew, &e.date);
+        let mut body = self.body(e)?;
+        let one = self.url(&e.crew, Some(&id))?;
+        let r = self.send(Method::PUT, &one, Some(&body)).await?;
+        match r.status() {
+            s if s.is_success() => return Ok(()),
+            StatusCode::NOT_FOUND | StatusCode::GONE => {}
+            _ => return Err(status_error(one.as_str(), r).await),
+        }
+        body["id"] = json!(id);
+        body["iCalUID"] = json!(e.uid);
+        let all = self.url(&e.crew, None)?;
+        let r = self.send(Method::POST, &all, Some(&body)).await?;
+        match r.status() {
+            s if s.is_success() => Ok(()),
+            // Inserted meanwhile (a parallel writer, or a replay): update it.
+            StatusCode::CONFLICT => {
+                let r = self.send(Method::PUT, &one, Some(&body)).await?;
+                if r.status().is_success() {
+                    Ok(())
+                } else {
+                    Err(status_error(one.as_str(), r).await)
+                }
+            }
+            _ => Err(status_error(all.as_str(), r).await),
+        }
+    }
+
+    /// Deletes the event of a cancelled day; gone already is fine.
+    pub async fn remove(&self, crew: &str, date: &str) -> Result<(), CalendarError> {
+        let one = self.url(crew, Some(&event_id(crew, date)))?;
+        let r = self.send(Method::DELETE, &one, None).await?;
+        match r.status() {
+            s if s.is_success() || s == StatusCode::NOT_FOUND || s == StatusCode::GONE => Ok(()),
+            _ => Err(status_error(one.as_str(), r).await),
+        }
+    }
+
+    /// The event resource (CONTRACT §5).
+    fn body(&self, e: &DayEvent) -> Result<Value, CalendarError> {
+        let departure = time(&e.departure)?;
+        let wake_up = time(&e.wake_up)?;
+        let wake_minutes = (departure - wake_up).num_minutes().clamp(0, 40_320);
+        let mut body = json!({
+            "summary": e.summary,
+            "description": e.description,
+            "start": {"dateTime": e.departure, "timeZone": self.timezone},
+            "end": {"dateTime": e.end, "timeZone": self.timezone},
+            // A day deleted earlier and planned again comes back.
+            "status": "confirmed",
+            // Google takes at most five overrides, all relative to the start:
+            // the four departure reminders of CONTRACT §5 and the wake-up
+            // itself. The wake-up − 10 min and + 5 min alarms of the ICS and
+            // CalDAV events cannot all be expressed here.
+            "reminders": {
+                "useDefault": false,
+                "overrides": [
+                    {"method": "popup", "minutes": 720},
+                    {"method": "popup", "minutes": 180},
+                    {"method": "popup", "minutes": 60},
+                    {"method": "popup", "minutes": 0},
+                    {"method": "popup", "minutes": wake_minutes},
+                ]
+            },
+            "extendedProperties": {"private": {
+                "mp2Crew": e.crew,
+                "mp2Date": e.date,
+                "mp2Version": e.sequence.to_string(),
+            }},
+        });
+        if let Some(l) = &e.location {
+            body["location"] = json!(l);
+        }
+        Ok(body)
+    }
+}
+
+fn time(s: &str) -> Result<DateTime<FixedOffset>, CalendarError> {
+    DateTime::parse_from_rfc3339(s)
+        .map_err(|e| CalendarError::Event(format!("plan time {s:?} is not RFC 3339: {e}")))
+}
+
+/// The token in a token file: the whole (trimmed) text, or the
+/// `access_token` field of a JSON document.
+fn access_token(raw: &str) -> Option<String> {
+    let t = raw.trim();
+    let token = if t.starts_with('{') {
+        serde_json::from_str::<Value>(t)
+            .ok()?
+            .get("access_token")?
+            .as_str()?
+            .trim()
+            .to_string()
+    } else {
+        t.to_string()
+    };
+    (!token.is_empty() && !token.contains(char::is_whitespace)).then_some(token)
+}
+
+/// Google says "slow down" with 403 `rateLimitExceeded` /
+/// `userRateLimitExceeded` as well as 429; any other 403 is a refusal.
+async fn forbidden(url: &Url, r: reqwest::Response) -> CalendarError {
+    let body = r.text().await.unwrap_or_default();
+    if body.to_ascii_lowercase().contains("ratelimitexceeded") {
+        return CalendarError::Busy {
+            url: url.to_string(),
+            status: 403,
+            retry_after: Some(Duration::from_secs(10)),
+        };
+    }
+    CalendarError::Refused {
+        url: url.to_string(),
+        status: 403,
+        body: body.chars().take(300).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_id_is_stable_and_in_googles_alphabet() {
+        let a = event_id("anna", "2024-03-11");
+        assert_eq!(a, event_id("anna", "2024-03-11"));
+        assert_ne!(a, event_id("anna", "2024-03-12"));
+        assert_ne!(a, event_id("tomek", "2024-03-11"));
+        assert!((5..=1024).contains(&a.len()));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='v').contains(&c)));
+    }
+
+    #[test]
+    fn token_file_forms() {
+        assert_eq!(access_token("ya29.abc\n").as_deref(), Some("ya29.abc"));
+        assert_eq!(
+            access_token(r#"{"access_token": "ya29.x", "expires_in": 3599}"#).as_deref(),
+            Some("ya29.x")
+        );
+        assert_eq!(access_token("  \n"), None);
+        assert_eq!(access_token("{}"), None);
+    }
+
+    #[test]
+    fn url_encodes_the_calendar_id() {
+        let g = Google {
+            base: "http://127.0.0.1:9/calendar/v3".into(),
+            calendar_id: "{crew}@group.calendar.google.com".into(),
+            token: "t".into(),
+            timezone: "Europe/Warsaw".into(),
+        };
+        assert_eq!(
+            g.url("anna", Some("mp2ab")).unwrap().as_str(),
+            "http://127.0.0.1:9/calendar/v3/calendars/anna@group.calendar.google.com/events/mp2ab"
+        );
+    }
+}
