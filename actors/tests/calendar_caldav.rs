@@ -6,19 +6,19 @@
 //!
 //! Skipped (with a note) when Radicale is not installed: `pip install radicale`.
 
-#[path = "support/mp2d.rs"]
-mod mp2d;
 #[path = "support/radicale.rs"]
 mod radicale;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 
 use mp2::fixtures::demo::demo_mails;
 use mp2::store::Store;
 use mp2_actors::calendar::caldav::CalDav;
 use mp2_actors::calendar::{CalendarError, DayEvent};
-use mp2d::{demo_config, Daemon};
 use radicale::{Radicale, Stored, PASSWORD};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
+use support::{demo_config, Daemon};
 
 const CREW: [&str; 2] = ["anna", "tomek"];
 

@@ -3,21 +3,19 @@
 //! reminders), insert on 404, update in place, 500 / 429 + Retry-After
 //! retried, and a 401 shown in `status` until the token file is refreshed.
 
-#[path = "support/http_stub.rs"]
-mod http_stub;
-#[path = "support/mp2d.rs"]
-mod mp2d;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 
 use chrono::{DateTime, FixedOffset};
-use http_stub::{Reply, Request, Server};
 use mp2::control::{Command, ScheduleEntry};
 use mp2::fixtures::demo::demo_mails;
 use mp2_actors::calendar::google::{event_id, Google};
-use mp2d::{demo_config, Daemon};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::http::{Reply, Request, Server};
+use support::{demo_config, Daemon};
 
 const TOKEN: &str = "ya29.good-token";
 const CREW: [&str; 2] = ["anna", "tomek"];

@@ -6,79 +6,35 @@
 mod dovecot;
 
 use dovecot::{Dovecot, Options, PASSWORD, USER};
-use mp2::control::{self, Command, StatusReport};
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use mp2::control::StatusReport;
 use mp2::fixtures::demo::demo_mails;
-use std::path::Path;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::Daemon;
 
-struct Mp2d {
-    child: Child,
-    socket: std::path::PathBuf,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Mp2d {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(dir: &Path, dv: &Dovecot, password: &str) -> Mp2d {
-    std::fs::write(dir.join("imap.secret"), password).unwrap();
-    let cfg = mp2::config::DEMO_TOML
-        .replace(
-            "[mailbox]\nkind = \"maildir\"\npath = \"inbox\"\npoll_interval = \"1s\"",
-            &format!(
-                "[mailbox]\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"implicit\"\nca_file = \"{}\"\nusername = \"{USER}\"\npassword_file = \"imap.secret\"\nfolder = \"INBOX\"\nidle = true\npoll_interval = \"5s\"",
-                dv.imaps_port,
-                dv.ca_pem.display()
-            ),
-        );
+fn start(dv: &Dovecot, password: &str) -> Daemon {
+    let cfg = mp2::config::DEMO_TOML.replace(
+        "[mailbox]\nkind = \"maildir\"\npath = \"inbox\"\npoll_interval = \"1s\"",
+        &format!(
+            "[mailbox]\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"implicit\"\nca_file = \"{}\"\nusername = \"{USER}\"\npassword_file = \"imap.secret\"\nfolder = \"INBOX\"\nidle = true\npoll_interval = \"5s\"",
+            dv.imaps_port,
+            dv.ca_pem.display()
+        ),
+    );
     assert!(
         cfg.contains("kind = \"imap\""),
         "demo config layout changed"
     );
-    let path = dir.join("mp2.toml");
-    std::fs::write(&path, cfg).unwrap();
-    let log = dir.join("mp2d.log");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mp2d"))
-        .arg("--config")
-        .arg(&path)
-        .env_remove("JOURNAL_STREAM")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let d = Mp2d {
-        child,
-        socket: dir.join("mp2.sock"),
-        log,
-    };
-    wait(&d, "socket", Duration::from_secs(20), |s| s.is_some());
+    let mut d = Daemon::new(&cfg);
+    d.write("imap.secret", password);
+    d.start();
     d
 }
 
-fn status(d: &Mp2d) -> Option<StatusReport> {
-    control::call(&d.socket, Command::Status)
-        .ok()
-        .and_then(|v| serde_json::from_value(v).ok())
-}
-
-fn wait(d: &Mp2d, what: &str, limit: Duration, f: impl Fn(Option<StatusReport>) -> bool) {
-    let t = Instant::now();
-    while t.elapsed() < limit {
-        if f(status(d)) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!(
-        "timed out waiting for {what}: {:?}\n{}",
-        status(d),
-        std::fs::read_to_string(&d.log).unwrap_or_default()
-    );
+fn wait(d: &Daemon, what: &str, limit: Duration, f: impl Fn(Option<StatusReport>) -> bool) {
+    d.wait_until(what, limit, |d| f(d.status()));
 }
 
 #[test]
@@ -87,8 +43,7 @@ fn appended_schedule_mail_is_handled_end_to_end() {
         return;
     }
     let dv = Dovecot::start(Options::default());
-    let dir = tempfile::tempdir().unwrap();
-    let d = start(dir.path(), &dv, PASSWORD);
+    let d = start(&dv, PASSWORD);
     let mails = demo_mails();
     for m in &mails {
         dv.append("INBOX", &m.raw);
@@ -106,7 +61,7 @@ fn appended_schedule_mail_is_handled_end_to_end() {
             })
         },
     );
-    let s = status(&d).unwrap();
+    let s = d.status().unwrap();
     assert_eq!(s.state, "running", "{:?}", s.problems);
     let imap = s.integrations.iter().find(|i| i.name == "imap").unwrap();
     assert!(imap.calls > 0, "IMAP calls go through the guard");
@@ -123,7 +78,7 @@ fn appended_schedule_mail_is_handled_end_to_end() {
         .filter(|(_, f)| f.iter().any(|x| x == "$MP2Handled"))
         .count();
     assert_eq!(marked, candidates);
-    assert!(dir.path().join("calendar/anna.ics").exists());
+    assert!(d.path("calendar/anna.ics").exists());
 }
 
 #[test]
@@ -132,8 +87,7 @@ fn wrong_password_is_degraded_with_a_reason_not_a_crash_loop() {
         return;
     }
     let dv = Dovecot::start(Options::default());
-    let dir = tempfile::tempdir().unwrap();
-    let d = start(dir.path(), &dv, "not-the-password");
+    let d = start(&dv, "not-the-password");
     wait(
         &d,
         "degraded with the login reason",
@@ -144,7 +98,7 @@ fn wrong_password_is_degraded_with_a_reason_not_a_crash_loop() {
             })
         },
     );
-    let s = status(&d).unwrap();
+    let s = d.status().unwrap();
     let w = s
         .actors
         .iter()

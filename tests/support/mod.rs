@@ -9,13 +9,29 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Proc, Stdio};
 use std::time::{Duration, Instant};
 
+// This harness serves the tests of both packages (`actors/tests` include it
+// by path): each package knows only its own binaries, and `cargo test
+// --workspace` builds them all into one folder, so the other is found beside.
+
 pub fn mp2ctl() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_mp2ctl"))
+    match option_env!("CARGO_BIN_EXE_mp2ctl") {
+        Some(p) => PathBuf::from(p),
+        None => beside("mp2ctl"),
+    }
 }
 
-/// `mp2d` is built beside `mp2ctl` by `cargo test --workspace`.
 pub fn mp2d() -> PathBuf {
-    let p = mp2ctl().with_file_name("mp2d");
+    match option_env!("CARGO_BIN_EXE_mp2d") {
+        Some(p) => PathBuf::from(p),
+        None => beside("mp2d"),
+    }
+}
+
+fn beside(name: &str) -> PathBuf {
+    let known = option_env!("CARGO_BIN_EXE_mp2ctl")
+        .or(option_env!("CARGO_BIN_EXE_mp2d"))
+        .unwrap_or_default();
+    let p = Path::new(known).with_file_name(name);
     assert!(
         p.exists(),
         "{} missing: run the tests with `cargo test --workspace`",
@@ -24,11 +40,12 @@ pub fn mp2d() -> PathBuf {
     p
 }
 
-/// A config for a temp dir: Maildir inbox, estimate routes, ICS, file transports.
-pub fn config(dir: &Path, extra_daemon: &str) -> String {
-    let base = mp2::config::DEMO_TOML.replace("fault_injection = true", extra_daemon);
-    let _ = dir;
-    base
+/// The demo config with `[calendar]` replaced and extra tables appended.
+pub fn demo_config(calendar: &str, extra: &str) -> String {
+    let ics = "[calendar]\nprovider = \"ics\"\ndir = \"calendar\"\n";
+    let base = mp2::config::DEMO_TOML.replace("fault_injection = true", "fault_injection = false");
+    assert!(base.contains(ics), "demo config layout changed");
+    format!("{}\n{extra}\n", base.replace(ics, calendar))
 }
 
 pub struct Daemon {
@@ -77,6 +94,8 @@ impl Daemon {
             .env("MP2_LOG", "info")
             .env_remove("JOURNAL_STREAM")
             .env_remove("NOTIFY_SOCKET")
+            .env_remove("CREDENTIALS_DIRECTORY")
+            .env_remove("CREDENTIALS_DIRECTORY")
             .envs(env.iter().map(|(k, v)| (*k, *v)))
             .stdout(Stdio::null())
             .stderr(log)
@@ -116,6 +135,20 @@ impl Daemon {
             "timed out after {limit:?} waiting for: {what}\n--- mp2d log ---\n{}",
             self.log()
         );
+    }
+
+    /// Every delivered message seen and none in flight.
+    pub fn all_handled(&self, n: usize) -> bool {
+        self.status()
+            .is_some_and(|s| s.messages.seen as usize == n && s.messages.in_flight == 0)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.path(rel), text).expect("write file");
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     pub fn log(&self) -> String {
