@@ -745,6 +745,11 @@ impl Config {
                 if i.port == 0 {
                     v.err("mailbox", "port", "must be 1..65535");
                 }
+                // An IMAP keyword is an atom: no spaces, brackets, quotes or wildcards.
+                let atom = |c: char| c.is_ascii_graphic() && !"(){%*\"\\]".contains(c);
+                if i.mark_keyword.is_empty() || !i.mark_keyword.chars().all(atom) {
+                    v.err("mailbox", "mark_keyword", &format!("{:?} is not a valid IMAP keyword; use letters, digits and $ only, e.g. \"$MP2Handled\"", i.mark_keyword));
+                }
             }
             Mailbox::Maildir(m) => {
                 if m.path.as_os_str().is_empty() {
