@@ -896,8 +896,8 @@ fn sender_listed_by_address_or_exact_domain() {
 #[test]
 fn open_corpus_matches_truth() {
     use sha2::{Digest, Sha256};
-    let dir =
-        std::env::var("MP2_MAIL_CORPUS").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/mail").into());
+    let dir = std::env::var("MP2_MAIL_CORPUS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/mail").into());
     let dir = std::path::Path::new(&dir);
     let Ok(entries) = std::fs::read_dir(dir) else {
         eprintln!("corpus {} absent; skipped", dir.display());
