@@ -456,7 +456,8 @@ fn logs_go_to_the_journal_when_systemd_started_us() {
         }
     }
     let _cleanup = Cleanup;
-    sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     // Read as journald would, all along, so the daemon never blocks on a full socket.
     let reader = std::thread::spawn(move || {
         let mut seen = String::new();
@@ -471,7 +472,10 @@ fn logs_go_to_the_journal_when_systemd_started_us() {
     let stream = d.path("journal-stream");
     d.start_with_env(&[("JOURNAL_STREAM", &stream)]);
     let seen = reader.join().unwrap();
-    assert!(seen.contains("MESSAGE") && seen.contains("mp2d running"), "{seen}");
+    assert!(
+        seen.contains("MESSAGE") && seen.contains("mp2d running"),
+        "{seen}"
+    );
     assert!(seen.contains("SYSLOG_IDENTIFIER"), "{seen}");
     assert!(!d.log().contains("mp2d running"), "not on stderr as well");
 }
