@@ -48,6 +48,26 @@ fn emergency(f: &str) -> bool {
     EMERGENCY_WORDS.iter().any(|w| super::text::has_word(f, w))
 }
 
+/// The digits on the line after cell `ci` of row `ri`, when they are all that
+/// line holds, sit under the cell and the cell ends with digits: the tail of
+/// a phone number that did not fit the column.
+fn wrapped_digits(rows: &[Row], ri: usize, ci: usize) -> Option<String> {
+    let cell = rows.get(ri)?.cells.get(ci)?;
+    let next = rows.get(ri + 1)?;
+    let [only] = next.cells.as_slice() else {
+        return None;
+    };
+    let t = only.text.trim();
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    let ok = (1..=6).contains(&digits)
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+        && cell.text.trim_end().ends_with(|c: char| c.is_ascii_digit())
+        && next.page == rows[ri].page
+        && gap(only, cell) == 0.0;
+    ok.then(|| t.to_string())
+}
+
 /// Contacts of the whole sheet, first mention of each phone kept.
 pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>) -> Vec<Contact> {
     // The contacts table first: its role and name columns are the most
@@ -94,11 +114,16 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>) -> Vec<Contact> {
                 }
                 continue;
             }
+            // A number wrapped onto the next line ("+48 577 401" / "180").
+            let text = match wrapped_digits(rows, ri, ci) {
+                Some(more) => format!("{} {more}", cell.text),
+                None => cell.text.clone(),
+            };
             if !in_contacts {
                 // Outside the contacts table only "Role: Name, tel. …" with a
                 // known role counts (never a hospital's or office's number).
-                for hit in phones::find_all(&cell.text) {
-                    let (role, name) = role_and_name(&cell.text[..hit.start]);
+                for hit in phones::find_all(&text) {
+                    let (role, name) = role_and_name(&text[..hit.start]);
                     let known = role.as_deref().is_some_and(|r| {
                         let f = fold(r);
                         ROLES.iter().any(|k| f.trim() == *k)
@@ -115,8 +140,8 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>) -> Vec<Contact> {
                 continue;
             }
             // A flattened row: "Reżyser Anna Nowak 601 234 567".
-            for hit in phones::find_all(&cell.text) {
-                let before = &cell.text[..hit.start];
+            for hit in phones::find_all(&text) {
+                let before = &text[..hit.start];
                 let (role, name) = if trim_punct(before).is_empty() {
                     let others: Vec<&str> =
                         row.cells[..ci].iter().map(|c| c.text.as_str()).collect();

@@ -5,7 +5,7 @@
 //! `March 15th`, and (in a weekly schedule) `15.03` with the year taken from
 //! elsewhere. Input is folded text; offsets are byte offsets into it.
 
-use super::vocab::{MONTHS, WEEKDAYS};
+use super::vocab::{MONTHS, WEEKDAYS, WEEKDAY_NUMBERS};
 use chrono::NaiveDate;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -20,6 +20,10 @@ pub struct DateHit {
     pub year: Option<i32>,
     /// Part of a range such as `29.04–03.05.2024`.
     pub in_range: bool,
+    /// Printed with a slash and both numbers ≤ 12 (`3/11`): day first is
+    /// assumed, but an English sheet may mean month first; a printed weekday
+    /// decides (see [`resolve`]).
+    pub swappable: bool,
 }
 
 impl DateHit {
@@ -94,6 +98,7 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
     let mut hits: Vec<DateHit> = Vec::new();
     let mut push = |start: usize, end: usize, day: u32, month: u32, year: Option<i32>| {
         if valid(day, month, year) {
+            let swappable = day <= 12 && month <= 12 && day != month && s[start..end].contains('/');
             hits.push(DateHit {
                 start,
                 end,
@@ -101,6 +106,7 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
                 month,
                 year,
                 in_range: false,
+                swappable,
             });
         }
     };
@@ -188,7 +194,11 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
         if mo.as_str().len() != 2 && d.as_str().len() != 2 {
             continue;
         }
-        if let (Ok(d), Ok(mo)) = (d.as_str().parse(), mo.as_str().parse()) {
+        if let (Ok(mut d), Ok(mut mo)) = (d.as_str().parse::<u32>(), mo.as_str().parse::<u32>()) {
+            // `3/13`: only month first can be meant (US style).
+            if mo > 12 && d <= 12 && m.as_str().contains('/') {
+                std::mem::swap(&mut d, &mut mo);
+            }
             push(m.start(), m.end(), d, mo, None);
         }
     }
@@ -239,6 +249,46 @@ pub fn weekday_before(s: &str, at: usize) -> bool {
         .find(|(_, c)| !c.is_alphabetic())
         .map_or(0, |(i, c)| i + c.len_utf8());
     WEEKDAYS.contains(&&before[word_start..])
+}
+
+/// The first weekday named in folded `s` (`pon.`, `Friday`), as a word.
+pub fn weekday_in(s: &str) -> Option<chrono::Weekday> {
+    s.split(|c: char| !c.is_alphabetic()).find_map(|w| {
+        WEEKDAY_NUMBERS
+            .iter()
+            .find(|(n, _)| *n == w)
+            .and_then(|(_, d)| chrono::Weekday::try_from(*d).ok())
+    })
+}
+
+/// [`resolve_year`], and when the sheet prints the weekday, the reading of an
+/// ambiguous `3/11` (day/month or month/day) that falls on that weekday.
+pub fn resolve(
+    hit: &DateHit,
+    reference: Option<NaiveDate>,
+    weekday: Option<chrono::Weekday>,
+) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    let as_printed = resolve_year(hit, reference);
+    let (Some(w), true) = (weekday, hit.swappable) else {
+        return as_printed;
+    };
+    let swapped = DateHit {
+        day: hit.month,
+        month: hit.day,
+        ..hit.clone()
+    };
+    let other = resolve_year(&swapped, reference).filter(|d| d.weekday() == w);
+    match (as_printed.filter(|d| d.weekday() == w), other, reference) {
+        // Both readings fall on that weekday: the one nearer the sheet's
+        // other dates.
+        (Some(a), Some(b), Some(r)) if (b - r).num_days().abs() < (a - r).num_days().abs() => {
+            Some(b)
+        }
+        (Some(a), _, _) => Some(a),
+        (None, Some(b), _) => Some(b),
+        (None, None, _) => as_printed,
+    }
 }
 
 /// Gives a year-less date the year that puts it nearest to `reference`.
@@ -324,5 +374,40 @@ mod tests {
         let h = find_all(&f);
         assert!(weekday_before(&f, h[0].start));
         assert!(!weekday_before("wydano: 16.01.2026", 8));
+    }
+
+    #[test]
+    fn weekday_decides_month_first() {
+        let r = NaiveDate::from_ymd_opt(2024, 3, 18);
+        let f = fold("Mon 3/11");
+        let h = find_all(&f);
+        let w = weekday_in(&f);
+        assert_eq!(w, Some(chrono::Weekday::Mon));
+        assert_eq!(
+            resolve(&h[0], r, w).map(|d| d.to_string()).as_deref(),
+            Some("2024-03-11")
+        );
+        // Day first stays when it agrees with the weekday (or none is printed).
+        let f = fold("pon. 11/03");
+        let h = find_all(&f);
+        assert_eq!(
+            resolve(&h[0], r, weekday_in(&f))
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("2024-03-11")
+        );
+        let f = fold("Wed 3/13");
+        let h = find_all(&f);
+        assert_eq!(
+            resolve(&h[0], r, weekday_in(&f))
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("2024-03-13")
+        );
+        let h = find_all("3/11");
+        assert_eq!(
+            resolve(&h[0], r, None).map(|d| d.to_string()).as_deref(),
+            Some("2023-11-03")
+        );
     }
 }

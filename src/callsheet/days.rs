@@ -9,7 +9,12 @@
 //!   day evidence (a weekday, a day number, a call); a day runs to the next
 //!   header, the last to the contacts or the footer;
 //! - a grid: one row holding several dates as column heads; each day is its
-//!   column, read with the row labels on the left.
+//!   column, read with the row labels on the left. A week may be printed as
+//!   several grids (a second header row, or the header repeated on the next
+//!   page with a single day); a day keeps the rows of every grid it is in.
+//!
+//! A weekday printed with a date decides whether an ambiguous `3/11` is day
+//! or month first; one header row reads all its dates the same way.
 //!
 //! Issue dates ("Wydano:", "Issued:") and ranges ("29.04–03.05.2024") are never
 //! days, but lend a year to dates printed without one.
@@ -166,7 +171,8 @@ fn candidates(rows: &[Row], reference: Option<NaiveDate>) -> Vec<Candidate> {
                 if h.year.is_none() && !(weekday || day_prefixed) {
                     continue;
                 }
-                let Some(date) = dates::resolve_year(&h, reference) else {
+                let Some(date) = dates::resolve(&h, reference, dates::weekday_in(&f[..h.start]))
+                else {
                     continue;
                 };
                 out.push(Candidate {
@@ -187,6 +193,17 @@ fn grid_dates(
     above: Option<&Row>,
     reference: Option<NaiveDate>,
 ) -> Vec<(usize, NaiveDate)> {
+    grid_dates_min(row, above, reference, 2)
+}
+
+/// [`grid_dates`] with at least `min` distinct dates (1 for the last part
+/// of a grid whose header is already known).
+fn grid_dates_min(
+    row: &Row,
+    above: Option<&Row>,
+    reference: Option<NaiveDate>,
+    min: usize,
+) -> Vec<(usize, NaiveDate)> {
     // "11.03" is also a time (11:03): a year-less date heads a column only
     // with a weekday in its cell or a row of weekdays right above.
     let weekdays_above = above.is_some_and(|a| {
@@ -196,7 +213,7 @@ fn grid_dates(
             .count()
             >= 2
     });
-    let mut out = Vec::new();
+    let mut heads: Vec<(usize, DateHit, Option<chrono::Weekday>)> = Vec::new();
     for (ci, f) in row.folded.iter().enumerate() {
         let hits: Vec<DateHit> = dates::find_all(f)
             .into_iter()
@@ -215,14 +232,49 @@ fn grid_dates(
         if h.year.is_none() && !(weekday || weekdays_above) {
             continue;
         }
-        if let Some(d) = dates::resolve_year(h, reference) {
-            out.push((ci, d));
+        heads.push((ci, h.clone(), dates::weekday_in(f)));
+    }
+    // One header prints all its dates one way: when the weekdays say month
+    // first ("Wed 6/12"), "Fri 6/14" is June 14 even though December 6 is a
+    // Friday too.
+    let on_weekday = |h: &DateHit, w: Option<chrono::Weekday>| {
+        use chrono::Datelike;
+        w.is_some_and(|w| dates::resolve_year(h, reference).is_some_and(|d| d.weekday() == w))
+    };
+    let swapped = |h: &DateHit| DateHit {
+        day: h.month,
+        month: h.day,
+        ..h.clone()
+    };
+    let votes = |month_first: bool| {
+        heads
+            .iter()
+            .filter(|(_, h, _)| h.swappable)
+            .filter(|(_, h, w)| {
+                if month_first {
+                    on_weekday(&swapped(h), *w)
+                } else {
+                    on_weekday(h, *w)
+                }
+            })
+            .count()
+    };
+    let month_first = votes(true) > votes(false);
+    let mut out = Vec::new();
+    for (ci, h, w) in &heads {
+        let d = if month_first && h.swappable {
+            dates::resolve_year(&swapped(h), reference)
+        } else {
+            dates::resolve(h, reference, *w)
+        };
+        if let Some(d) = d {
+            out.push((*ci, d));
         }
     }
     let mut distinct: Vec<NaiveDate> = out.iter().map(|(_, d)| *d).collect();
     distinct.sort();
     distinct.dedup();
-    if distinct.len() >= 2 {
+    if distinct.len() >= min.max(1) {
         out
     } else {
         Vec::new()
@@ -238,7 +290,7 @@ pub fn segment(rows: &[Row]) -> Plan {
         }
         let cols = grid_dates(row, ri.checked_sub(1).and_then(|i| rows.get(i)), reference);
         if !cols.is_empty() {
-            return grid(rows, ri, &cols);
+            return grid(rows, ri, cols, reference);
         }
     }
     let cands = candidates(rows, reference);
@@ -332,7 +384,15 @@ fn stacked(rows: &[Row], headers: &[&Candidate]) -> Plan {
     }
 }
 
-fn grid(rows: &[Row], hi: usize, cols: &[(usize, NaiveDate)]) -> Plan {
+/// One grid of day columns under header row `hi`: each day's rows (its
+/// header cell and the row labels, then its cells of every row) and the row
+/// after the grid.
+fn grid_section(
+    rows: &[Row],
+    hi: usize,
+    cols: &[(usize, NaiveDate)],
+    reference: Option<NaiveDate>,
+) -> (Vec<Vec<Row>>, usize) {
     let head = &rows[hi];
     let heads: Vec<&crate::layout::Cell> = cols.iter().map(|(ci, _)| &head.cells[*ci]).collect();
     // Column bounds: midway between neighbouring date heads.
@@ -356,12 +416,14 @@ fn grid(rows: &[Row], hi: usize, cols: &[(usize, NaiveDate)]) -> Plan {
         .iter()
         .enumerate()
         .skip(hi + 1)
-        .find(|(_, r)| {
+        .find(|&(ri, r)| {
             // A line running from the label column across the day columns
             // ("Baza: …" under the grid) is sheet-wide, past the grid.
             let full_width =
                 r.cells.len() == 1 && r.cells[0].x0 < label_edge && r.cells[0].x1 > bounds[0].1;
             r.is_issued()
+                || !grid_dates_min(r, rows.get(ri - 1), reference, repeats_header(head, r))
+                    .is_empty()
                 || r.section() == Some(Section::Contacts)
                 || r.page != head.page
                 || full_width
@@ -420,23 +482,86 @@ fn grid(rows: &[Row], hi: usize, cols: &[(usize, NaiveDate)]) -> Plan {
             per_day[k].push(Row::new(row.page, row.y, all, row.spacing, row.left));
         }
     }
-    let days = cols
-        .iter()
-        .zip(per_day)
-        .map(|((_, date), rows)| {
+    (per_day, end)
+}
+
+/// How many dates make `row` a grid header, given the first grid's header
+/// `head`: one when it repeats the header's row label ("Dzień | pon 18.03"
+/// on the next page), two otherwise.
+fn repeats_header(head: &Row, row: &Row) -> usize {
+    let label = |r: &Row| {
+        r.folded
+            .first()
+            .filter(|f| dates::find_all(f).is_empty())
+            .map(|f| f.trim().to_string())
+    };
+    match (label(head), label(row)) {
+        (Some(a), Some(b)) if a == b && !a.is_empty() => 1,
+        _ => 2,
+    }
+}
+
+/// A grid of day columns, possibly printed as several grids (a week that
+/// does not fit the page width, a page break repeating the header): each
+/// header row opens a grid that runs to the next one; a day seen in two grids
+/// keeps the rows of both.
+fn grid(
+    rows: &[Row],
+    first: usize,
+    first_cols: Vec<(usize, NaiveDate)>,
+    reference: Option<NaiveDate>,
+) -> Plan {
+    let mut days: Vec<(NaiveDate, Vec<Row>)> = Vec::new();
+    let mut in_grid = vec![false; rows.len()];
+    let mut hi = first;
+    let mut cols = first_cols;
+    loop {
+        let (per_day, end) = grid_section(rows, hi, &cols, reference);
+        for flag in &mut in_grid[hi..end] {
+            *flag = true;
+        }
+        for ((_, date), block) in cols.iter().zip(per_day) {
+            match days.iter_mut().find(|(d, _)| d == date) {
+                Some((_, rows)) => rows.extend(block),
+                None => days.push((*date, block)),
+            }
+        }
+        let next = rows.iter().enumerate().skip(end).find_map(|(ri, r)| {
+            if r.is_issued() {
+                return None;
+            }
+            let c = grid_dates_min(
+                r,
+                ri.checked_sub(1).and_then(|i| rows.get(i)),
+                reference,
+                repeats_header(&rows[first], r),
+            );
+            (!c.is_empty()).then_some((ri, c))
+        });
+        match next {
+            Some((ri, c)) if ri > hi => {
+                hi = ri;
+                cols = c;
+            }
+            _ => break,
+        }
+    }
+    let days = days
+        .into_iter()
+        .map(|(date, rows)| {
             let off = rows.iter().skip(1).any(|r| {
                 let t = r.folded_text();
                 is_day_off(&t)
             }) && !rows.iter().any(|r| has_call(&r.folded_text()));
-            DayBlock {
-                date: *date,
-                rows,
-                off,
-            }
+            DayBlock { date, rows, off }
         })
         .collect();
-    let mut shared: Vec<Row> = rows[..hi].to_vec();
-    shared.extend_from_slice(&rows[end..]);
+    let shared: Vec<Row> = rows
+        .iter()
+        .zip(&in_grid)
+        .filter(|(_, g)| !**g)
+        .map(|(r, _)| r.clone())
+        .collect();
     Plan {
         shape: Shape::Grid,
         days,

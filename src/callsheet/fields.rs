@@ -281,6 +281,26 @@ fn row_pairs(row: &Row) -> Vec<(String, Hm)> {
     out
 }
 
+/// The words after the last time of a line ("… Rekwizyty 06:30 ·
+/// Scenografia" → "Scenografia"), when they could be a name.
+fn unpaired_tail(line: &str) -> String {
+    let fo = Folded::new(line);
+    let from = times::find_all(&fo.text).last().map_or(0, |&(_, b, _)| b);
+    let tail = fo.orig_slice(from, fo.text.len());
+    let tail = tail.rsplit(['·', ';', '|', ',', '•']).next().unwrap_or("");
+    let tail = trim_punct(tail);
+    // A name starts with a capital and is not a closed remark ("(zmiana)").
+    if tail.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && tail.split_whitespace().count() <= 3
+        && tail.starts_with(char::is_uppercase)
+        && !tail.ends_with(['.', ')', '!'])
+    {
+        tail.to_string()
+    } else {
+        String::new()
+    }
+}
+
 fn is_department_name(name: &str) -> bool {
     let f = super::text::fold(name);
     let f = f.trim();
@@ -354,6 +374,9 @@ fn department_calls_as_printed(rows: &[Row]) -> BTreeMap<String, String> {
             text.push_str(&c.text);
         }
         let inline = !trim_punct(&text).is_empty();
+        // The heading is a row label with its values on the right, wrapped
+        // onto the lines below under the values, never under the label.
+        let label_column = trim_punct(&first[len..]).is_empty() && row.cells.len() > 1;
         for (n, t) in pairs(&text) {
             if is_department_name(&n) {
                 out.insert(n, t.to_string());
@@ -361,12 +384,35 @@ fn department_calls_as_printed(rows: &[Row]) -> BTreeMap<String, String> {
         }
         ri += 1;
         let mut seen_pairs = inline;
+        // The last printed line of the list: one ending with a separator
+        // ("… Lokacje 04:45 ·") is continued on the next line.
+        let mut last_line = text.clone();
         while ri < rows.len() {
             let r = &rows[ri];
             if r.is_heading() || r.section().is_some() {
                 break;
             }
-            let p = row_pairs(r);
+            if label_column {
+                if !row.continues_label_column(r) {
+                    break;
+                }
+                for (n, t) in row_pairs(r) {
+                    if is_department_name(&n) {
+                        out.insert(n, t.to_string());
+                    }
+                }
+                ri += 1;
+                continue;
+            }
+            // An inline list wraps anywhere, even between a name and its
+            // time ("… Scenografia" / "07:30"): read a wrapped line with the
+            // unpaired words that ended the line above.
+            let carry = unpaired_tail(&last_line);
+            let p = if inline && r.cells.len() == 1 && !carry.is_empty() {
+                pairs(&format!("{carry} {}", r.text()))
+            } else {
+                row_pairs(r)
+            };
             if p.is_empty() {
                 // A table's own header row ("Pion | Godzina") may precede
                 // the first pair; after that an empty row ends the table.
@@ -376,12 +422,18 @@ fn department_calls_as_printed(rows: &[Row]) -> BTreeMap<String, String> {
                 ri += 1;
                 continue;
             }
+            let list_open = !carry.is_empty()
+                || last_line
+                    .trim_end()
+                    .ends_with(['·', ',', ';', '|', '•', '-', '–', '—']);
             if inline
+                && !list_open
                 && !r.cells[0].text.starts_with(|c: char| c.is_lowercase())
                 && r.cells.len() == 1
             {
                 break;
             }
+            last_line = r.text();
             seen_pairs = true;
             for (n, t) in p {
                 if is_department_name(&n) {
@@ -455,20 +507,10 @@ pub fn shoot_day(rows: &[Row]) -> Option<u32> {
     }
     // A table row: label cell "DZ" / "Dzień zdjęciowy" / "Shoot day", the
     // number in the next cell.
-    const DAY_LABELS: &[&str] = &[
-        "dz",
-        "dz.",
-        "dzien zdjeciowy",
-        "dzien zdj.",
-        "shoot day",
-        "shooting day",
-        "nr dnia",
-        "day no.",
-    ];
     for row in rows {
         for (i, f) in row.folded.iter().enumerate() {
             let label = f.trim().trim_end_matches(':');
-            if DAY_LABELS.contains(&label) {
+            if super::vocab::SHOOT_DAY_LABELS.contains(&label) {
                 let next = row.folded.get(i + 1).map(|n| n.trim()).unwrap_or("");
                 let num = next.split(['/', ' ']).next().unwrap_or("");
                 if let Ok(n) = num.parse::<u32>() {

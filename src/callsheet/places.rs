@@ -4,7 +4,10 @@
 //! Pick-up", "Shooting Location") and its text is found the way a reader's eye
 //! finds it: after the colon on the same line (plus a wrapped line), in the
 //! cells to the right with their wrapped continuation lines (a table row), or
-//! in the column under the label (a header over columns). Parking, hospital
+//! in the column under the label (a header over boxes side by side: its
+//! column block). A places table ("Lp. | Lokacja | Adres | GPS") gives one
+//! location per row; a value listing numbered places ("1) … 2) …") gives one
+//! per number. Parking, hospital
 //! and office labels are read too, so that their text is claimed and never
 //! mistaken for a location or a contact.
 //!
@@ -13,8 +16,8 @@
 //! ends with the house number; everything before it is the name.
 
 use super::gps;
-use super::sheet::{column_below, em, gap, Row};
-use super::text::{longest_prefix, squash, trim_punct, upper_ratio, Folded};
+use super::sheet::{column_below, em, gap, heads_column_blocks, Row};
+use super::text::{fold, longest_prefix, squash, trim_punct, upper_ratio, Folded};
 use super::vocab::{PlaceLabel, PLACE_LABELS, STREET_PREFIXES, TIME_LABELS};
 use crate::layout::Cell;
 use regex::Regex;
@@ -38,6 +41,9 @@ static LABEL_TAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:nr\.?\s*)?(?:\d{1,2}\b)?\s*(?:\([^)]*\))?\s*").expect("static regex")
 });
 
+static LABEL_JOIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:/|&|\+|\band\b|\bi\b)\s*").expect("static regex"));
+
 enum Form {
     /// The label is the whole cell.
     Whole,
@@ -48,13 +54,64 @@ enum Form {
 /// A place label at the start of a cell, and how its value is laid out.
 fn label_at(orig: &str, f: &str) -> Option<(PlaceLabel, Form)> {
     let lead = f.len() - f.trim_start().len();
-    let (kind, len) = longest_prefix(&f[lead..], PLACE_LABELS)?;
-    let end = lead + len;
+    let (kind, end) = label_span(f)?;
+    label_form(orig, f, lead, kind, end)
+}
+
+/// The place label opening folded `f` (after leading spaces), with the
+/// labels joined to it, and the folded offset where it ends.
+fn label_span(f: &str) -> Option<(PlaceLabel, usize)> {
+    let lead = f.len() - f.trim_start().len();
+    let (mut kind, len) = longest_prefix(&f[lead..], PLACE_LABELS)?;
+    let mut end = lead + len;
+    // A longer label starting inside this one ("unit base / equipment":
+    // "base / equipment" is the longer label).
+    for (i, _) in f[lead..end].match_indices(' ') {
+        let p = lead + i + 1;
+        if let Some((k, l)) = longest_prefix(&f[p..], PLACE_LABELS) {
+            if p + l > end && k == kind {
+                end = p + l;
+            }
+        }
+    }
+    // "Unit Base / Equipment Pick-up", "Baza i parking": labels joined into
+    // one; the first that names a base or a location says what it is.
+    while let Some(m) = LABEL_JOIN.find(&f[end..]) {
+        let Some((next, l)) = longest_prefix(&f[end + m.end()..], PLACE_LABELS) else {
+            break;
+        };
+        if kind == PlaceLabel::Other && matches!(next, PlaceLabel::Base | PlaceLabel::Location) {
+            kind = next;
+        }
+        end += m.end() + l;
+    }
+    Some((kind, end))
+}
+
+/// How the value of the label `f[lead..end]` is laid out.
+fn label_form(
+    orig: &str,
+    f: &str,
+    lead: usize,
+    kind: PlaceLabel,
+    end: usize,
+) -> Option<(PlaceLabel, Form)> {
     let tail = LABEL_TAIL.find(&f[end..]).map_or(0, |m| m.end());
     let after = &f[end + tail..];
     let t = after.trim_start();
     if t.is_empty() || t == ":" {
         return Some((kind, Form::Whole));
+    }
+    // A qualifier joined to the label ("Basecamp / Trucks", "Baza / wozy"):
+    // still the whole label, when short and free of digits.
+    if let Some(q) = t.strip_prefix(['/', '&', '+']) {
+        let q = q.trim().trim_end_matches(':');
+        if !q.is_empty()
+            && q.split_whitespace().count() <= 3
+            && !q.contains(|c: char| c.is_ascii_digit() || c == ',' || c == ':')
+        {
+            return Some((kind, Form::Whole));
+        }
     }
     if let Some(r) = t
         .strip_prefix(':')
@@ -96,11 +153,90 @@ fn nearest_in(cols: &[Cell], c: &Cell) -> usize {
     best
 }
 
+/// A header cell holding several labels run together ("Unit Base /
+/// Equipment Pick-up Crew Parking": the boxes were too close for the text
+/// to split): one cell per label, its edges shared out by characters.
+fn split_run_together(cell: &Cell) -> Option<Vec<Cell>> {
+    let f = fold(&cell.text);
+    let total = f.chars().count().max(1) as f32;
+    let x_at = |at: usize| cell.x0 + (cell.x1 - cell.x0) * f[..at].chars().count() as f32 / total;
+    let mut parts = Vec::new();
+    let mut at = 0;
+    while at < f.len() {
+        let rest = &f[at..];
+        let lead = rest.len() - rest.trim_start().len();
+        if lead == rest.len() {
+            break;
+        }
+        let (_, end) = label_span(rest)?;
+        let tail = LABEL_TAIL.find(&rest[end..]).map_or(0, |m| m.end());
+        let mut stop = end + tail;
+        if rest[stop..].starts_with(':') {
+            stop += 1;
+        }
+        if stop == 0 || !(stop == rest.len() || rest[..stop].ends_with([' ', ':'])) {
+            return None;
+        }
+        parts.push((at + lead, at + stop));
+        at += stop;
+    }
+    if parts.len() < 2 {
+        return None;
+    }
+    let fo = Folded::new(&cell.text);
+    Some(
+        parts
+            .into_iter()
+            .map(|(a, b)| Cell {
+                x0: x_at(a),
+                x1: x_at(b),
+                text: fo.orig_slice(a, b).trim().to_string(),
+                ..cell.clone()
+            })
+            .collect(),
+    )
+}
+
+/// `rows` with the run-together header cells of label-only rows split.
+fn split_label_rows(rows: &[Row]) -> Option<Vec<Row>> {
+    let mut out: Option<Vec<Row>> = None;
+    for (ri, row) in rows.iter().enumerate() {
+        let mut split = false;
+        let mut cells = Vec::new();
+        for (c, f) in row.cells.iter().zip(&row.folded) {
+            if let Some(parts) = split_run_together(c) {
+                split = true;
+                cells.extend(parts);
+            } else if matches!(label_at(&c.text, f), Some((_, Form::Whole))) {
+                cells.push(c.clone());
+            } else {
+                split = false;
+                break;
+            }
+        }
+        if split {
+            let all = out.get_or_insert_with(|| rows.to_vec());
+            all[ri] = Row::new(row.page, row.y, cells, row.spacing, row.left);
+        }
+    }
+    out
+}
+
 /// Every labelled place in `rows`, in reading order.
 pub fn read(rows: &[Row]) -> Vec<Slot> {
+    let split_rows = split_label_rows(rows);
+    let rows = split_rows.as_deref().unwrap_or(rows);
     let mut used: HashSet<(usize, usize)> = HashSet::new();
     let mut out = Vec::new();
     for ri in 0..rows.len() {
+        if let Some(cols) = place_table_columns(&rows[ri]) {
+            for (ci, _) in rows[ri].cells.iter().enumerate() {
+                used.insert((ri, ci));
+            }
+            out.extend(place_table(rows, ri, &cols, &mut used));
+            continue;
+        }
+        let header = heads_column_blocks(rows, ri);
         for ci in 0..rows[ri].cells.len() {
             if used.contains(&(ri, ci)) {
                 continue;
@@ -120,6 +256,12 @@ pub fn read(rows: &[Row]) -> Vec<Slot> {
             used.insert((ri, ci));
             let pieces = match form {
                 Form::Inline(at) => inline(rows, ri, ci, at, &mut used, &mut slot),
+                Form::Whole if header => {
+                    if kind == PlaceLabel::Address {
+                        continue;
+                    }
+                    below(rows, ri, ci, &mut used, &mut slot)
+                }
                 Form::Whole => {
                     let right: Vec<usize> = (ci + 1..row.cells.len())
                         .take_while(|&j| !is_label_cell(&row.cells[j].text, &row.folded[j]))
@@ -136,12 +278,12 @@ pub fn read(rows: &[Row]) -> Vec<Slot> {
                     }
                 }
             };
-            split(&pieces, &mut slot);
             if kind == PlaceLabel::Address {
+                split(&pieces, &mut slot);
                 attach_address(&mut out, slot);
                 continue;
             }
-            out.push(slot);
+            out.extend(numbered(&pieces, slot));
         }
     }
     out
@@ -189,15 +331,38 @@ fn inline(
         first.push_str("\n\n");
         first.push_str(&row.cells[j].text);
     }
-    // A wrapped line: one cell, not a label, continuing a list or a number.
+    // A wrapped line: one cell under this one (other cells of the line
+    // belong to another box of the page), not a label, continuing a list or
+    // a number.
+    let own = &row.cells[ci];
     let mut k = ri + 1;
     while let Some(next) = rows.get(k) {
-        if k > ri + 2 || next.page != row.page || next.cells.len() != 1 || next.is_heading() {
+        let under: Vec<usize> = (0..next.cells.len())
+            .filter(|&j| {
+                let c = &next.cells[j];
+                gap(c, own) == 0.0 && c.x0 >= own.x0 - em(own)
+            })
+            .collect();
+        let alone = next.cells.len() == 1 || (under.len() == 1 && row.cells.len() > 1);
+        if k > ri + 2 || next.page != row.page || !alone || next.is_heading() {
             break;
         }
-        let t = next.cells[0].text.trim();
-        let f = &next.folded[0];
-        let continues = first.trim_end().ends_with([',', '-', '–', '—'])
+        let j = under.first().copied().unwrap_or(0);
+        let t = next.cells[j].text.trim();
+        let f = &next.folded[j];
+        // A line may also break inside an address: in the street before
+        // its number ("…, ul." / "Świętokrzyska 92, …"), or after the postal
+        // code (the town follows).
+        let tail = crate::callsheet::text::fold(first.trim_end());
+        let street_open = street_start(&tail, tail.len())
+            .is_some_and(|at| !tail[at..].contains(|c: char| c.is_ascii_digit()));
+        let broken_address = street_open
+            || POSTAL
+                .find_iter(&tail)
+                .last()
+                .is_some_and(|m| m.end() == tail.len());
+        let continues = broken_address
+            || first.trim_end().ends_with([',', '-', '–', '—', '·', ';'])
             || t.starts_with(|c: char| c.is_ascii_digit() || c.is_lowercase());
         if !continues
             || label_at(t, f).is_some()
@@ -205,8 +370,8 @@ fn inline(
         {
             break;
         }
-        used.insert((k, 0));
-        slot.cells.push((k, 0));
+        used.insert((k, j));
+        slot.cells.push((k, j));
         first.push('\n');
         first.push_str(t);
         k += 1;
@@ -231,22 +396,35 @@ fn table_row(
         slot.cells.push((ri, j));
     }
     let mut prev_y = row.y;
-    for (k, next) in rows.iter().enumerate().skip(ri + 1).take(4) {
-        let label_col_empty = next.cells.iter().all(|c| c.x0 >= label.x1 - em(label));
+    for (k, next) in rows.iter().enumerate().skip(ri + 1).take(12) {
+        // Cells left of the label belong to another box of the page (a
+        // two-column header), not to this row.
+        let mine: Vec<usize> = (0..next.cells.len())
+            .filter(|&j| next.cells[j].x1 > label.x0)
+            .collect();
+        let label_col_empty = mine
+            .iter()
+            .all(|&j| next.cells[j].x0 >= label.x1 - em(label));
         let gap_ok = next.spacing <= 0.0 || next.y - prev_y <= next.spacing * 1.8;
         if next.page != row.page || !label_col_empty || !gap_ok || next.is_heading() {
             break;
         }
-        if next
-            .cells
+        // A label ends the row, unless it is a word of a value wrapped
+        // after a dash or comma ("Osiedle Służew —" / "parking").
+        let wrapped = |j: usize| {
+            texts[nearest_in(&cols, &next.cells[j])]
+                .last()
+                .is_some_and(|t| t.trim_end().ends_with([',', '-', '–', '—', '/']))
+        };
+        if mine
             .iter()
-            .zip(&next.folded)
-            .any(|(c, f)| label_at(&c.text, f).is_some())
+            .any(|&j| label_at(&next.cells[j].text, &next.folded[j]).is_some() && !wrapped(j))
         {
             break;
         }
         prev_y = next.y;
-        for (j, c) in next.cells.iter().enumerate() {
+        for &j in &mine {
+            let c = &next.cells[j];
             texts[nearest_in(&cols, c)].push(c.text.clone());
             used.insert((k, j));
             slot.cells.push((k, j));
@@ -273,7 +451,7 @@ fn below(
             // The label wrapped onto a second line ("Base / Equipment" /
             // "Pick-up"): part of the label, not of the value.
             let joined = format!("{label} {}", f.trim());
-            if longest_prefix(&joined, PLACE_LABELS).is_some_and(|(_, l)| l + 1 >= joined.len()) {
+            if matches!(label_at(&joined, &joined), Some((_, Form::Whole))) {
                 used.insert((k, j));
                 continue;
             }
@@ -296,6 +474,134 @@ fn below(
         .map(|(_, t)| t)
         .collect::<Vec<_>>()
         .join("\n")]
+}
+
+/// Columns of a places table's header ("Lp. | Lokacja | Adres | GPS"): a
+/// row naming a location column and an address column, each a whole cell.
+/// Returns the name and address cells' indices.
+fn place_table_columns(row: &Row) -> Option<(usize, usize)> {
+    let kind = |ci: usize| match label_at(&row.cells[ci].text, &row.folded[ci]) {
+        Some((k, Form::Whole)) => Some(k),
+        _ => None,
+    };
+    let name = (0..row.cells.len()).find(|&ci| kind(ci) == Some(PlaceLabel::Location))?;
+    let addr = (name + 1..row.cells.len()).find(|&ci| kind(ci) == Some(PlaceLabel::Address))?;
+    Some((name, addr))
+}
+
+/// The records of a places table under header row `hi`: one location per
+/// row, its wrapped lines (no cell in the first columns) joined to it, each
+/// cell read under the header cell it lines up with.
+fn place_table(
+    rows: &[Row],
+    hi: usize,
+    &(name_col, addr_col): &(usize, usize),
+    used: &mut HashSet<(usize, usize)>,
+) -> Vec<Slot> {
+    let head = &rows[hi];
+    let mut out: Vec<(Slot, Vec<Vec<String>>)> = Vec::new();
+    let mut prev_y = head.y;
+    for (k, row) in rows.iter().enumerate().skip(hi + 1) {
+        let gap_ok = row.spacing <= 0.0 || row.y - prev_y <= row.spacing * 2.6;
+        if row.page != head.page || !gap_ok || row.is_heading() || row.section().is_some() {
+            break;
+        }
+        let cols: Vec<usize> = row
+            .cells
+            .iter()
+            .map(|c| nearest_in(&head.cells, c))
+            .collect();
+        if row
+            .cells
+            .iter()
+            .zip(&row.folded)
+            .any(|(c, f)| label_at(&c.text, f).is_some())
+        {
+            break;
+        }
+        // A record opens with a cell in the numbering column ("1.") when
+        // the table has one; otherwise with a name after a record-sized gap
+        // (a wrapped line sits closer to the line above).
+        let opens = if name_col > 0 {
+            cols.iter().any(|&c| c < name_col)
+        } else {
+            cols.contains(&name_col) && (row.spacing <= 0.0 || row.y - prev_y > row.spacing * 1.25)
+        };
+        if opens || out.is_empty() {
+            let slot = Slot {
+                kind: Some(PlaceLabel::Location),
+                cells: vec![(hi, name_col), (hi, addr_col)],
+                ..Default::default()
+            };
+            out.push((slot, vec![Vec::new(); head.cells.len()]));
+        }
+        let Some((slot, texts)) = out.last_mut() else {
+            break;
+        };
+        for (j, c) in row.cells.iter().enumerate() {
+            texts[cols[j]].push(c.text.clone());
+            slot.cells.push((k, j));
+            used.insert((k, j));
+        }
+        prev_y = row.y;
+    }
+    out.into_iter()
+        .map(|(mut slot, texts)| {
+            // Name first, then the address, then the rest (GPS, notes).
+            let mut order = vec![name_col, addr_col];
+            order.extend(
+                (0..texts.len()).filter(|c| *c != name_col && *c != addr_col && *c > name_col),
+            );
+            let pieces: Vec<String> = order.iter().map(|&c| texts[c].join("\n")).collect();
+            split(&pieces, &mut slot);
+            slot
+        })
+        .collect()
+}
+
+static ITEM_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^\s*\d{1,2}[.)]\s+").expect("static regex"));
+
+/// A value listing several places, each opened by its number at the start
+/// of a line ("1) Dworzec …" / "2) Mieszkanie …"): one slot per place.
+fn numbered(pieces: &[String], slot: Slot) -> Vec<Slot> {
+    let items: Vec<String> = pieces
+        .iter()
+        .flat_map(|p| {
+            let starts: Vec<usize> = ITEM_NUMBER.find_iter(p).map(|m| m.start()).collect();
+            if starts.len() < 2 {
+                return vec![p.clone()];
+            }
+            let mut parts = Vec::new();
+            if !p[..starts[0]].trim().is_empty() {
+                parts.push(p[..starts[0]].to_string());
+            }
+            for (i, &a) in starts.iter().enumerate() {
+                let b = starts.get(i + 1).copied().unwrap_or(p.len());
+                parts.push(p[a..b].to_string());
+            }
+            parts
+        })
+        .collect();
+    if items.len() == pieces.len() {
+        let mut slot = slot;
+        split(pieces, &mut slot);
+        return vec![slot];
+    }
+    items
+        .iter()
+        .map(|item| {
+            let mut s = Slot {
+                kind: slot.kind,
+                cells: slot.cells.clone(),
+                ..Default::default()
+            };
+            let body = ITEM_NUMBER.replace(item, "").into_owned();
+            split(&[body], &mut s);
+            s
+        })
+        .filter(|s| s.address.is_some() || s.lat.is_some() || s.name.is_some())
+        .collect()
 }
 
 /// Printed text with wrapped lines joined: `Konstancin-\nJeziorna` →
@@ -462,7 +768,10 @@ fn town_end(fo: &Folded, from: usize) -> usize {
         let wordlike = word
             .chars()
             .all(|c| c.is_alphabetic() || c == '-' || c == '.' || c == '\n');
-        if !wordlike || !(capital || connector) || is_stop_word(word) {
+        // One capital letter is a hemisphere ("… Kraków N 52°…") or an
+        // initial, never a town's word.
+        let letter = word.chars().count() == 1;
+        if !wordlike || !(capital || connector) || letter || is_stop_word(word) {
             break;
         }
         end = j + word_len;
@@ -549,5 +858,11 @@ mod tests {
             Some("ul. Lipowa 3, 05-100 Nowy Dwór Mazowiecki")
         );
         assert_eq!(addr(&["Las Kabacki — parking"]).1, None);
+        assert_eq!(
+            addr(&["Park — ul. Długa 3, 31-100 Kraków N 50°03'E 19°56'E"])
+                .1
+                .as_deref(),
+            Some("ul. Długa 3, 31-100 Kraków")
+        );
     }
 }

@@ -23,7 +23,7 @@ static SCENE_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:sc\.?\s*|scena\s+|scene\s+)?([a-z]?\d{1,4}[a-z]{0,2}(?:\s?[/+]\s?[a-z]?\d{1,4}[a-z]{0,2})*)(?:$|[\s.,;:|)])").expect("static regex")
 });
 static INLINE_LIST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[·|;(—]\s*|\s{2})(?:sceny|scena|scenes|scene|sc\.?)\s*(?:nr\.?|no\.?|#)?\s*:?\s*((?:[a-z]?\d{1,4}[a-z]{0,2}(?:/\d{1,4}[a-z]?)?(?:\s*(?:,|&|and|i|\+)\s*|\s*$|\s+))+)")
+    Regex::new(r"(?:^|[·|;(—]\s*|\s{2})(?:(?:nr|no|numery|numbers?)\.?\s+(?:of\s+)?)?(?:sceny|scena|scen|scenes|scene|sc\.?)\s*(?:nr\.?|no\.?|#)?\s*:?\s*((?:[a-z]?\d{1,4}[a-z]{0,2}(?:/\d{1,4}[a-z]?)?(?:\s*(?:,|&|and|i|\+)\s*|\s*$|\s+))+)")
         .expect("static regex")
 });
 
@@ -423,5 +423,11 @@ mod tests {
             .filter_map(|c| c.get(1).map(|m| m.as_str().trim().to_string()))
             .collect();
         assert_eq!(c, ["38, 39, 40a, 41"]);
+        // A row label in the genitive ("Nr scen | 17, 18").
+        let c: Vec<String> = INLINE_LIST
+            .captures_iter("nr scen  17, 18a")
+            .filter_map(|c| c.get(1).map(|m| m.as_str().trim().to_string()))
+            .collect();
+        assert_eq!(c, ["17, 18a"]);
     }
 }

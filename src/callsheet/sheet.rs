@@ -1,6 +1,12 @@
 //! The document as one list of rows with their folded text, and the
-//! geometry questions the readers ask of it: what is under this label, which
-//! column does this cell belong to, is this row a section heading.
+//! geometry questions the readers ask of it: what is under this label (its
+//! column block, when a row of labels heads boxes side by side), which
+//! column does this cell belong to, is this row a section heading, does this
+//! line continue a row label's values.
+//!
+//! Rows come in reading order: a page body set in columns under a row of
+//! column titles is read column by column, and page numbers ("Strona 1/2")
+//! are dropped so that a table running onto the next page stays one table.
 //!
 //! Rows of the next day's preview ("PLAN WSTĘPNY NA NASTĘPNY DZIEŃ",
 //! "ADVANCE SCHEDULE") are dropped here, once, so no reader can mistake them
@@ -8,8 +14,10 @@
 
 use super::text::{fold, letter_count, longest_prefix, upper_ratio};
 use super::times;
-use super::vocab::{Section, ISSUED, SECTION_HEADINGS};
+use super::vocab::{Section, ISSUED, PAGE_WORDS, PLACE_LABELS, SECTION_HEADINGS};
 use crate::layout::{Cell, TextDoc};
+use regex::Regex;
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -61,6 +69,8 @@ impl Row {
         let t = &self.cells[0].text;
         self.cells[0].x0 <= self.left + em(&self.cells[0]) * 4.0
             && letter_count(t) >= 3
+            // Mostly letters: "GPS: 52.1, 21.0" is a value, not a title.
+            && letter_count(t) * 2 >= t.chars().filter(|c| !c.is_whitespace()).count()
             && upper_ratio(t) >= 0.75
             && t.chars().count() <= 60
             && times::find_all(&self.folded[0]).is_empty()
@@ -72,14 +82,59 @@ impl Row {
         let f = self.folded.first()?;
         let (sec, len) = longest_prefix(f, SECTION_HEADINGS)?;
         let rest = f[len..].trim();
+        // "Locations - 4:45 AM" is a department's call, not a heading.
+        if times::value_only(super::text::trim_punct(rest)).is_some() {
+            return None;
+        }
         let opens = self.is_heading()
             || (rest.is_empty() && self.cells.len() == 1)
+            || (rest.is_empty() && sec != Section::Advance && self.labels_a_row())
             || rest.starts_with(':')
             || rest.starts_with('(')
             || rest.starts_with('/')
             || rest.starts_with('—')
             || rest.starts_with('-');
         opens.then_some(sec)
+    }
+
+    /// The first cell is a row label of a table whose values sit in the
+    /// cells to its right (a grid's "Piony | Kamera 6:00"): it starts at
+    /// the left margin and the next cell is well apart from it.
+    pub fn labels_a_row(&self) -> bool {
+        let [label, next, ..] = self.cells.as_slice() else {
+            return false;
+        };
+        // "Locations | 05:00" is a department and its call, not a label.
+        label.x0 <= self.left + em(label) * 2.0
+            && gap(label, next) >= em(label) * 2.0
+            && times::value_only(&self.folded[1]).is_none()
+    }
+
+    /// Row `below` continues this label row: none of its cells reaches into
+    /// the label's column (a grid row wrapped onto more
+    /// lines, "Piony | Kamera 6:00" / "| Grip 6:30").
+    pub fn continues_label_column(&self, below: &Row) -> bool {
+        let Some(label) = self.cells.first() else {
+            return false;
+        };
+        below.page == self.page && below.cells.iter().all(|c| c.x0 >= label.x1 + em(label))
+    }
+
+    /// The line is only a page number ("Page 1 of 2", "Strona 2/3", "- 2 -";
+    /// a bare "2/3" could be a page count of a scene).
+    pub fn is_page_number(&self) -> bool {
+        static PAGE: LazyLock<Regex> = LazyLock::new(|| {
+            let words = PAGE_WORDS
+                .iter()
+                .map(|w| regex::escape(w))
+                .collect::<Vec<_>>()
+                .join("|");
+            Regex::new(&format!(
+                r"^(?:(?:{words})\s*\d{{1,3}}(?:\s*(?:/|of|z|ze)\s*\d{{1,3}})?|[-–]\s*\d{{1,3}}\s*[-–])$"
+            ))
+            .expect("static regex")
+        });
+        self.cells.len() == 1 && PAGE.is_match(self.folded[0].trim())
     }
 
     /// The line says when the sheet was issued ("Wydano: 16.01.2026").
@@ -121,6 +176,37 @@ pub fn nearest(row: &Row, c: &Cell) -> Option<usize> {
             ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal)
         })
         .map(|(i, _)| i)
+}
+
+/// A header over boxes side by side ("Shooting Location | Unit Base |
+/// Crew Parking"): every cell of the row is bold and the line below has
+/// plain cells under it, so each label's value is its column block, not the
+/// cells to its right.
+pub fn heads_column_blocks(rows: &[Row], ri: usize) -> bool {
+    let row = &rows[ri];
+    // A header wrapped onto a second line of bold cells ("Pick-up").
+    let next = rows
+        .iter()
+        .skip(ri + 1)
+        .take(2)
+        .find(|r| !r.cells.iter().all(|c| c.bold));
+    let Some(next) = next else {
+        return false;
+    };
+    row.cells.len() >= 2
+        && row.cells.iter().all(|c| c.bold)
+        && next.page == row.page
+        && (next.spacing <= 0.0 || next.y - row.y <= next.spacing * 2.6)
+        && row
+            .cells
+            .iter()
+            .filter(|h| {
+                next.cells
+                    .iter()
+                    .any(|c| !c.bold && gap(c, h) == 0.0 && c.x0 >= h.x0 - em(h))
+            })
+            .count()
+            >= 2
 }
 
 /// Cells printed under cell `ci` of row `ri`, in reading order, as
@@ -176,13 +262,7 @@ pub fn rows_and_repairs(doc: &TextDoc) -> (Vec<Row>, Vec<String>) {
             .filter(|l| !l.cells.is_empty())
             .map(|l| l.y)
             .collect();
-        let mut steps: Vec<f32> = ys
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .filter(|d| *d > 0.0)
-            .collect();
-        steps.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-        let spacing = steps.get(steps.len() / 3).copied().unwrap_or(0.0);
+        let spacing = line_spacing(&ys).unwrap_or(0.0);
         let mut starts: Vec<f32> = page
             .lines
             .iter()
@@ -190,6 +270,7 @@ pub fn rows_and_repairs(doc: &TextDoc) -> (Vec<Row>, Vec<String>) {
             .collect();
         starts.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
         let left = starts.get(starts.len() / 10).copied().unwrap_or(0.0);
+        let mut page_rows = Vec::new();
         for line in &page.lines {
             let cells: Vec<Cell> = line
                 .cells
@@ -207,9 +288,15 @@ pub fn rows_and_repairs(doc: &TextDoc) -> (Vec<Row>, Vec<String>) {
                 })
                 .collect();
             if !cells.is_empty() {
-                rows.push(Row::new(p, line.y, cells, spacing, left));
+                let row = Row::new(p, line.y, cells, spacing, left);
+                // "Page 1 of 2" between the rows of a table that runs onto
+                // the next page would end the table.
+                if !row.is_page_number() {
+                    page_rows.push(row);
+                }
             }
         }
+        rows.extend(reflow_columns(page_rows));
     }
     let mut kept = Vec::with_capacity(rows.len());
     let mut in_advance = false;
@@ -230,6 +317,114 @@ pub fn rows_and_repairs(doc: &TextDoc) -> (Vec<Row>, Vec<String>) {
         }
     }
     (kept, repairs)
+}
+
+/// Typical distance between consecutive lines at `ys` (a low quantile, so
+/// paragraph gaps do not count).
+fn line_spacing(ys: &[f32]) -> Option<f32> {
+    let mut steps: Vec<f32> = ys
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| *d > 0.0)
+        .collect();
+    steps.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    steps.get(steps.len() / 3).copied()
+}
+
+/// A title of a column of the page body: a short heading-like cell.
+fn heading_like(c: &Cell, f: &str) -> bool {
+    let t = &c.text;
+    letter_count(t) >= 3
+        && letter_count(t) * 2 >= t.chars().filter(|c| !c.is_whitespace()).count()
+        && upper_ratio(t) >= 0.75
+        && t.chars().count() <= 40
+        && times::find_all(f).is_empty()
+}
+
+/// Where a page body splits into columns printed side by side: a row of
+/// two or three column titles, each a known section or place label
+/// ("LOCATIONS | KEY CONTACTS"; "SZPITAL | MSWiA" is a wrapped table row). Returns the left edge of each title after
+/// the first.
+fn column_titles(row: &Row) -> Option<Vec<f32>> {
+    let n = row.cells.len();
+    if !(2..=3).contains(&n) {
+        return None;
+    }
+    let all_titles = row
+        .cells
+        .iter()
+        .zip(&row.folded)
+        .all(|(c, f)| heading_like(c, f));
+    let known = row.folded.iter().all(|f| {
+        longest_prefix(f.trim(), SECTION_HEADINGS).is_some()
+            || longest_prefix(f.trim(), PLACE_LABELS).is_some()
+    });
+    let apart = row
+        .cells
+        .windows(2)
+        .all(|w| gap(&w[0], &w[1]) >= em(&w[0]) * 4.0);
+    (all_titles && known && apart).then(|| row.cells[1..].iter().map(|c| c.x0).collect())
+}
+
+/// Reading order for a page whose body is set in columns (a plain sheet
+/// with "LOCATIONS" on the left and "KEY CONTACTS" on the right): from a row
+/// of column titles down to the first line that crosses a column edge, the
+/// left column is read to its end before the next one, as a person reads
+/// it. Rows elsewhere keep their order.
+fn reflow_columns(rows: Vec<Row>) -> Vec<Row> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut i = 0;
+    while i < rows.len() {
+        let Some(edges) = column_titles(&rows[i]) else {
+            out.push(rows[i].clone());
+            i += 1;
+            continue;
+        };
+        let tol = em(&rows[i].cells[0]);
+        let crosses = |r: &Row| {
+            r.cells
+                .iter()
+                .any(|c| edges.iter().any(|&e| c.x0 < e - tol && c.x1 > e + tol))
+        };
+        let end = (i + 1..rows.len())
+            .find(|&k| crosses(&rows[k]))
+            .unwrap_or(rows.len());
+        let bounds: Vec<(f32, f32)> = std::iter::once(f32::MIN)
+            .chain(edges.iter().map(|&e| e - tol))
+            .zip(
+                edges
+                    .iter()
+                    .map(|&e| e - tol)
+                    .chain(std::iter::once(f32::MAX)),
+            )
+            .collect();
+        for (col, &(lo, hi)) in bounds.iter().enumerate() {
+            let from = out.len();
+            for r in &rows[i..end] {
+                let cells: Vec<Cell> = r
+                    .cells
+                    .iter()
+                    .filter(|c| c.x0 >= lo && c.x0 < hi)
+                    .cloned()
+                    .collect();
+                if cells.is_empty() {
+                    continue;
+                }
+                let left = if col == 0 { r.left } else { lo + tol };
+                out.push(Row::new(r.page, r.y, cells, r.spacing, left));
+            }
+            // Lines of two columns interleave, so the page's line spacing
+            // is too small for one column: measure the column's own.
+            let ys: Vec<f32> = out[from..].iter().map(|r| r.y).collect();
+            if let Some(spacing) = line_spacing(&ys) {
+                for r in &mut out[from..] {
+                    r.spacing = spacing;
+                }
+            }
+        }
+        i = end;
+    }
+    out
 }
 
 fn advance_opens_section(row: &Row) -> bool {

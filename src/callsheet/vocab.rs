@@ -77,6 +77,11 @@ pub const TIME_LABELS: &[(&str, TimeLabel)] = &[
     ("koniec ok", TimeLabel::Wrap),
     ("koniec", TimeLabel::Wrap),
     ("estimated wrap", TimeLabel::Wrap),
+    ("projected wrap", TimeLabel::Wrap),
+    ("expected wrap", TimeLabel::Wrap),
+    ("anticipated wrap", TimeLabel::Wrap),
+    ("scheduled wrap", TimeLabel::Wrap),
+    ("planned wrap", TimeLabel::Wrap),
     ("est. wrap", TimeLabel::Wrap),
     ("est wrap", TimeLabel::Wrap),
     ("wrap time", TimeLabel::Wrap),
@@ -156,6 +161,9 @@ pub const PLACE_LABELS: &[(&str, PlaceLabel)] = &[
     ("miejsce zdjec", PlaceLabel::Location),
     ("miejsce", PlaceLabel::Location),
     ("adres planu", PlaceLabel::Location),
+    ("obiekt / adres", PlaceLabel::Location),
+    ("obiekt i adres", PlaceLabel::Location),
+    ("adres obiektu", PlaceLabel::Location),
     ("plan", PlaceLabel::Location),
     ("set", PlaceLabel::Location),
     ("adres", PlaceLabel::Address),
@@ -264,6 +272,9 @@ pub const ISSUED: &[&str] = &[
     "opracowal",
     "prepared",
 ];
+
+/// Words before a page number in a page's header or footer ("Strona 1/2").
+pub const PAGE_WORDS: &[&str] = &["page", "pg.", "strona", "str.", "s."];
 
 /// A day of a weekly schedule on which nobody shoots.
 pub const DAY_OFF: &[&str] = &[
@@ -497,6 +508,7 @@ pub const WEEKDAYS: &[&str] = &[
     "sob",
     "ndz",
     "niedz",
+    "nd",
     "monday",
     "tuesday",
     "wednesday",
@@ -514,6 +526,60 @@ pub const WEEKDAYS: &[&str] = &[
     "fri",
     "sat",
     "sun",
+];
+
+/// Weekday names (folded) with their number, Monday = 0, to check a date
+/// against the weekday printed with it.
+pub const WEEKDAY_NUMBERS: &[(&str, u8)] = &[
+    ("poniedzialek", 0),
+    ("pon", 0),
+    ("wtorek", 1),
+    ("wt", 1),
+    ("sroda", 2),
+    ("sr", 2),
+    ("czwartek", 3),
+    ("czw", 3),
+    ("piatek", 4),
+    ("pt", 4),
+    ("sobota", 5),
+    ("sob", 5),
+    ("niedziela", 6),
+    ("ndz", 6),
+    ("niedz", 6),
+    ("nd", 6),
+    ("monday", 0),
+    ("mon", 0),
+    ("tuesday", 1),
+    ("tue", 1),
+    ("tues", 1),
+    ("wednesday", 2),
+    ("wed", 2),
+    ("thursday", 3),
+    ("thu", 3),
+    ("thur", 3),
+    ("thurs", 3),
+    ("friday", 4),
+    ("fri", 4),
+    ("saturday", 5),
+    ("sat", 5),
+    ("sunday", 6),
+    ("sun", 6),
+];
+
+/// Row labels of the production's day number, the number in the next cell
+/// ("DZ | 12", "Day # | 19").
+pub const SHOOT_DAY_LABELS: &[&str] = &[
+    "dz",
+    "dz.",
+    "dzien zdjeciowy",
+    "dzien zdj.",
+    "nr dnia",
+    "shoot day",
+    "shooting day",
+    "day no.",
+    "day no",
+    "day #",
+    "day nr",
 ];
 
 /// Street prefixes that open a Polish address.

@@ -107,7 +107,16 @@ fn score(
     view: &str,
     read_doc: impl Fn(&Path) -> Option<crate::layout::TextDoc>,
 ) -> Option<(usize, usize, Vec<String>)> {
-    let pdf_dir = Path::new(CORPUS).join("pdf");
+    score_in(Path::new(CORPUS), view, read_doc)
+}
+
+/// [`score`] for any directory laid out like the corpus (`pdf/`, `truth/`).
+fn score_in(
+    base: &Path,
+    view: &str,
+    read_doc: impl Fn(&Path) -> Option<crate::layout::TextDoc>,
+) -> Option<(usize, usize, Vec<String>)> {
+    let pdf_dir = base.join("pdf");
     let entries = std::fs::read_dir(&pdf_dir).ok()?;
     let mut files: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -123,8 +132,7 @@ fn score(
             .and_then(|s| s.to_str())
             .unwrap_or("")
             .to_string();
-        let Ok(truth) =
-            std::fs::read_to_string(Path::new(CORPUS).join("truth").join(format!("{stem}.json")))
+        let Ok(truth) = std::fs::read_to_string(base.join("truth").join(format!("{stem}.json")))
         else {
             continue;
         };
@@ -192,4 +200,21 @@ fn corpus_accuracy_pdftotext_view() {
         return;
     };
     assert_eq!(ok, total, "misses: {misses:?}");
+}
+
+/// The sheets `scripts/eval-generated.sh` keeps (`MP2_EVAL_DIR`), read
+/// through `pdftotext -layout`: the generated layouts as another producer
+/// would lay them out (no bold, character columns). A measurement, run by
+/// hand: `MP2_EVAL_DIR=/tmp/… cargo test -p mp2 --lib generated_ -- --ignored`.
+#[test]
+#[ignore]
+fn generated_pdftotext_view() {
+    let Some(dir) = std::env::var_os("MP2_EVAL_DIR") else {
+        return;
+    };
+    let text_only = |p: &Path| {
+        let d = super::from_pdf(p)?;
+        (!d.ocr).then_some(d)
+    };
+    let _ = score_in(Path::new(&dir), "generated-pdftotext", text_only);
 }
