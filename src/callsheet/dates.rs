@@ -43,33 +43,31 @@ fn month_alt() -> String {
 }
 
 static ISO: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(\d{4})[-./](\d{1,2})[-./](\d{1,2})\b").expect("static regex"));
+    LazyLock::new(|| super::text::static_regex(r"\b(\d{4})[-./](\d{1,2})[-./](\d{1,2})\b"));
 static DMY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(\d{1,2})\s?([./-])\s?(\d{1,2})\s?[./-]\s?(\d{4}|\d{2})\b")
-        .expect("static regex")
+    super::text::static_regex(r"\b(\d{1,2})\s?([./-])\s?(\d{1,2})\s?[./-]\s?(\d{4}|\d{2})\b")
 });
 static ROMAN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(\d{1,2})[.\s]+(xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i)[.\s]+(\d{4})\b")
-        .expect("static regex")
+    super::text::static_regex(
+        r"\b(\d{1,2})[.\s]+(xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i)[.\s]+(\d{4})\b",
+    )
 });
 static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
+    super::text::static_regex(&format!(
         r"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?({})\b\.?,?(?:\s+(\d{{4}})\b)?",
         month_alt()
     ))
-    .expect("static regex")
 });
 static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
+    super::text::static_regex(&format!(
         r"\b({})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b,?(?:\s+(\d{{4}})\b)?",
         month_alt()
     ))
-    .expect("static regex")
 });
 static DM: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(\d{1,2})[./](\d{1,2})\b\.?").expect("static regex"));
+    LazyLock::new(|| super::text::static_regex(r"\b(\d{1,2})[./](\d{1,2})\b\.?"));
 static RANGE_DASH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*(?:[-–—]|do|to|until)\s*").expect("static regex"));
+    LazyLock::new(|| super::text::static_regex(r"^\s*(?:[-–—]|do|to|until)\s*"));
 
 fn month_of(name: &str) -> Option<u32> {
     MONTHS.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)

@@ -54,10 +54,9 @@ pub struct Plan {
 /// What may come before a date in a day's header cell.
 static HEADER_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     let weekdays = super::vocab::WEEKDAYS.join("|");
-    Regex::new(&format!(
+    super::text::static_regex(&format!(
         r"^(?:[\s·|,:;()\-–—/]+|(?:{weekdays})\b\.?|dz\.?\s*\d{{1,3}}(?:\s*/\s*\d{{1,3}})?|dzien\s+zdjeciowy:?\s*(?:nr\.?\s*)?\d{{1,3}}(?:\s*(?:/|z|of)\s*\d{{1,3}})?|(?:shoot(?:ing)?\s+)?day:?\s*\d{{1,3}}(?:\s*(?:/|of)\s*\d{{1,3}})?|data(?:\s+zdjec)?|date|dzien|shoot\s+date|na\s+dzien|for|call\s+sheet|plan\s+zdjeciowy)"
     ))
-    .expect("static regex")
 });
 
 fn prefix_ok(prefix: &str) -> bool {
@@ -101,7 +100,9 @@ fn has_call(f: &str) -> bool {
 }
 
 static DAY_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:dz\.?\s*\d|dzien\s+zdjeciowy|shoot(?:ing)?\s+day|day\s*\d{1,3}\s*(?:/|of)|dzien\s*\d{1,3}\s*(?:/|z))").expect("static regex")
+    super::text::static_regex(
+        r"\b(?:dz\.?\s*\d|dzien\s+zdjeciowy|shoot(?:ing)?\s+day|day\s*\d{1,3}\s*(?:/|of)|dzien\s*\d{1,3}\s*(?:/|z))",
+    )
 });
 
 fn reference_date(rows: &[Row]) -> Option<NaiveDate> {
@@ -123,8 +124,7 @@ fn reference_date(rows: &[Row]) -> Option<NaiveDate> {
     }
     // Only day and month anywhere: a printed year ("tydzień 12 · 2025"), else
     // today, since schedules are sent ahead of the days they plan.
-    static YEAR: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\b(20\d\d)\b").expect("static regex"));
+    static YEAR: LazyLock<Regex> = LazyLock::new(|| super::text::static_regex(r"\b(20\d\d)\b"));
     let year = rows.iter().take(12).find_map(|r| {
         r.folded.iter().find_map(|f| {
             YEAR.captures(f)

@@ -478,7 +478,7 @@ static SHOOT_DAY: LazyLock<Vec<(Regex, bool)>> = LazyLock::new(|| {
         ),
     ]
     .iter()
-    .map(|(p, strict)| (Regex::new(p).expect("static regex"), *strict))
+    .map(|(p, strict)| (super::text::static_regex(p), *strict))
     .collect()
 });
 

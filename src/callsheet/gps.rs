@@ -7,23 +7,21 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 static DECIMAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    super::text::static_regex(
         r"(?x)
         (?:\b([ns])\s*)?(-?\d{1,2}\.\d{3,9})\s*°?\s*([ns])?\b
         \s*[,;/]?\s*
         (?:\b([ew])\s*)?(-?\d{1,3}\.\d{3,9})\s*°?\s*([ew])?",
     )
-    .expect("static regex")
 });
 
 static DMS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    super::text::static_regex(
         r#"(?x)
         (?:\b([ns])\s*)?(\d{1,2})\s*°\s*(?:(\d{1,2}(?:[.,]\d+)?)\s*['’′]\s*(?:(\d{1,2}(?:[.,]\d+)?)\s*(?:"|''|”|″)\s*)?)?([ns])?
         \s*[,;/]?\s*
         (?:\b([ew])\s*)?(\d{1,3})\s*°\s*(?:(\d{1,2}(?:[.,]\d+)?)\s*['’′]\s*(?:(\d{1,2}(?:[.,]\d+)?)\s*(?:"|''|”|″)\s*)?)?([ew])?"#,
     )
-    .expect("static regex")
 });
 
 fn num(s: Option<regex::Match<'_>>) -> f64 {

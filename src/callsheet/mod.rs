@@ -221,9 +221,8 @@ fn locations_of(slots: &[Slot]) -> Vec<Location> {
 /// configured name is used rather than a title that differs from sheet to
 /// sheet.
 fn production_name(rows: &[Row]) -> Option<String> {
-    static ACRONYM: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"\(([A-Z][A-Z0-9]{1,7})\)").expect("static regex")
-    });
+    static ACRONYM: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| text::static_regex(r"\(([A-Z][A-Z0-9]{1,7})\)"));
     rows.iter()
         .take(8)
         .flat_map(|r| r.cells.iter())

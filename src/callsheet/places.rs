@@ -36,13 +36,13 @@ pub struct Slot {
 }
 
 static POSTAL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b\d{2}\s?-\s?\d{3}\b").expect("static regex"));
+    LazyLock::new(|| super::text::static_regex(r"\b\d{2}\s?-\s?\d{3}\b"));
 static LABEL_TAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:nr\.?\s*)?(?:\d{1,2}\b)?\s*(?:\([^)]*\))?\s*").expect("static regex")
+    super::text::static_regex(r"^\s*(?:nr\.?\s*)?(?:\d{1,2}\b)?\s*(?:\([^)]*\))?\s*")
 });
 
 static LABEL_JOIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*(?:/|&|\+|\band\b|\bi\b)\s*").expect("static regex"));
+    LazyLock::new(|| super::text::static_regex(r"^\s*(?:/|&|\+|\band\b|\bi\b)\s*"));
 
 enum Form {
     /// The label is the whole cell.
@@ -560,7 +560,7 @@ fn place_table(
 }
 
 static ITEM_NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^\s*\d{1,2}[.)]\s+").expect("static regex"));
+    LazyLock::new(|| super::text::static_regex(r"(?m)^\s*\d{1,2}[.)]\s+"));
 
 /// A value listing several places, each opened by its number at the start
 /// of a line ("1) Dworzec …" / "2) Mieszkanie …"): one slot per place.

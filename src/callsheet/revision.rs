@@ -19,7 +19,7 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"\bv\.?(\d{1,2})\b",
     ]
     .iter()
-    .map(|p| Regex::new(p).expect("static regex"))
+    .map(|p| super::text::static_regex(p))
     .collect()
 });
 

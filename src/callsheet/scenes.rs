@@ -20,11 +20,14 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 static SCENE_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:sc\.?\s*|scena\s+|scene\s+)?([a-z]?\d{1,4}[a-z]{0,2}(?:\s?[/+]\s?[a-z]?\d{1,4}[a-z]{0,2})*)(?:$|[\s.,;:|)])").expect("static regex")
+    super::text::static_regex(
+        r"^(?:sc\.?\s*|scena\s+|scene\s+)?([a-z]?\d{1,4}[a-z]{0,2}(?:\s?[/+]\s?[a-z]?\d{1,4}[a-z]{0,2})*)(?:$|[\s.,;:|)])",
+    )
 });
 static INLINE_LIST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[·|;(—]\s*|\s{2})(?:(?:nr|no|numery|numbers?)\.?\s+(?:of\s+)?)?(?:sceny|scena|scen|scenes|scene|sc\.?)\s*(?:nr\.?|no\.?|#)?\s*:?\s*((?:[a-z]?\d{1,4}[a-z]{0,2}(?:/\d{1,4}[a-z]?)?(?:\s*(?:,|&|and|i|\+)\s*|\s*$|\s+))+)")
-        .expect("static regex")
+    super::text::static_regex(
+        r"(?:^|[·|;(—]\s*|\s{2})(?:(?:nr|no|numery|numbers?)\.?\s+(?:of\s+)?)?(?:sceny|scena|scen|scenes|scene|sc\.?)\s*(?:nr\.?|no\.?|#)?\s*:?\s*((?:[a-z]?\d{1,4}[a-z]{0,2}(?:/\d{1,4}[a-z]?)?(?:\s*(?:,|&|and|i|\+)\s*|\s*$|\s+))+)",
+    )
 });
 
 /// A scene number at the start of folded `s`, as printed (upper-cased).
@@ -318,8 +321,7 @@ fn read_table(
 /// In a flattened row, what follows a leading number must look like a scene
 /// (INT/EXT, day/night, or a page count in eighths), not a cast member.
 fn flat_scene_evidence(rest: &str) -> bool {
-    static EIGHTHS: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\b[1-7]/8\b").expect("static regex"));
+    static EIGHTHS: LazyLock<Regex> = LazyLock::new(|| super::text::static_regex(r"\b[1-7]/8\b"));
     const DAY_NIGHT: &[&str] = &[
         "dzien", "noc", "swit", "zmierzch", "wieczor", "rano", "day", "night", "dawn", "dusk",
         "evening", "morning",

@@ -129,10 +129,9 @@ impl Row {
                 .map(|w| regex::escape(w))
                 .collect::<Vec<_>>()
                 .join("|");
-            Regex::new(&format!(
+            super::text::static_regex(&format!(
                 r"^(?:(?:{words})\s*\d{{1,3}}(?:\s*(?:/|of|z|ze)\s*\d{{1,3}})?|[-–]\s*\d{{1,3}}\s*[-–])$"
             ))
-            .expect("static regex")
         });
         self.cells.len() == 1 && PAGE.is_match(self.folded[0].trim())
     }

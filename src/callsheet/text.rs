@@ -130,25 +130,73 @@ pub fn longest_prefix<'t, T: Copy>(s: &str, table: &'t [(&'t str, T)]) -> Option
     best
 }
 
+/// A static pattern, compiled without Unicode classes when it can be.
+///
+/// Compiling a pattern whose `\b`, `\d` and `\s` are Unicode-aware builds
+/// large UTF-8 automata, and `mp2ctl parse` is one short process per file:
+/// compiling the reader's two dozen patterns that way cost more than reading
+/// the PDF. The patterns run on folded (ASCII) text or look for digits and
+/// punctuation, so ASCII classes mean the same there. A pattern that needs
+/// Unicode (a non-ASCII char in a class) is compiled as written.
+pub fn static_regex(pattern: &str) -> regex::Regex {
+    regex::RegexBuilder::new(pattern)
+        .unicode(false)
+        .build()
+        .or_else(|_| regex::Regex::new(pattern))
+        .expect("static regex")
+}
+
 /// Edit distance (insert, delete, substitute), on chars.
 pub fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
+        cur[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             cur[j + 1] = (prev[j] + usize::from(ca != *cb))
                 .min(prev[j + 1] + 1)
                 .min(cur[j] + 1);
         }
-        prev = cur;
+        std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
 }
 
+/// `levenshtein(a, b) <= 1`, without allocating: this runs for every word
+/// of every cell against every label, so it is the parser's hot path.
+pub fn within_one_edit(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    if la.abs_diff(lb) > 1 {
+        return false;
+    }
+    let (short, long) = if la <= lb { (a, b) } else { (b, a) };
+    let (mut s, mut l) = (short.chars(), long.chars());
+    loop {
+        match (s.clone().next(), l.clone().next()) {
+            (Some(x), Some(y)) if x == y => {
+                s.next();
+                l.next();
+            }
+            (Some(_), Some(_)) => {
+                l.next();
+                if la == lb {
+                    s.next(); // a substitution
+                }
+                return s.eq(l);
+            }
+            // The shorter ran out: at most one char of the longer is left.
+            _ => return true,
+        }
+    }
+}
+
 /// Words of `a` and `b` are the same up to one scanning error per long word.
 pub fn near_word(a: &str, b: &str) -> bool {
-    a == b || (a.chars().count() >= 5 && b.chars().count() >= 5 && levenshtein(a, b) <= 1)
+    a == b || (a.chars().count() >= 5 && b.chars().count() >= 5 && within_one_edit(a, b))
 }
 
 /// Like [`longest_prefix`], but each word of a phrase may differ from the
@@ -176,16 +224,16 @@ pub fn fuzzy_prefix<T: Copy>(s: &str, table: &[(&str, T)]) -> Option<(T, usize)>
     }
     let mut best = exact;
     for &(p, v) in table {
-        let words: Vec<&str> = p.split(' ').collect();
-        if words.len() > spans.len() {
+        let n_words = p.split(' ').count();
+        if n_words > spans.len() {
             continue;
         }
-        let ok = words.iter().zip(&spans).all(|(w, &(a, b))| {
+        let ok = p.split(' ').zip(&spans).all(|(w, &(a, b))| {
             let t = s[a..b].trim_end_matches([':', ',', ';']);
             near_word(w, t)
         });
         if ok {
-            let end = spans[words.len() - 1].1;
+            let end = spans[n_words - 1].1;
             let end = end - (s[..end].len() - s[..end].trim_end_matches([':', ',', ';']).len());
             if best.is_none_or(|(_, l)| end > l) {
                 best = Some((v, end));
@@ -241,6 +289,33 @@ mod tests {
         assert_eq!(fuzzy_prefix("planowany koniec zdjee", t), Some((1, 22)));
         assert_eq!(fuzzy_prefix("planowany koniec: 19:00", t), Some((2, 16)));
         assert_eq!(levenshtein("swiatto", "swiatlo"), 1);
+    }
+
+    #[test]
+    fn within_one_edit_agrees_with_levenshtein() {
+        let words = [
+            "zdjęć",
+            "zdjeé",
+            "zdjec",
+            "zbiórka",
+            "zbiorka",
+            "zbiórk",
+            "zbiórkaa",
+            "wrap",
+            "warp",
+            "",
+            "a",
+            "ab",
+            "ba",
+            "kamera",
+            "kamerą",
+            "kmera",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(within_one_edit(a, b), levenshtein(a, b) <= 1, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

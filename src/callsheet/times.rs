@@ -212,7 +212,7 @@ pub fn repair_ocr(text: &str) -> Option<String> {
     use regex::Regex;
     use std::sync::LazyLock;
     static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?:^|\b)([0-9OolI|]{1,2})([:.])([0-9OolI|]{2})\b").expect("static regex")
+        super::text::static_regex(r"(?:^|\b)([0-9OolI|]{1,2})([:.])([0-9OolI|]{2})\b")
     });
     let mut changed = false;
     let out = TOKEN.replace_all(text, |c: &regex::Captures<'_>| {
