@@ -221,3 +221,38 @@ fn sample_mail_corpus_verdicts_and_dates() {
 }
 
 const MAX_MAIL_WRONG: usize = 0;
+
+#[test]
+fn a_closed_pipe_ends_mp2ctl_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, m) in demo_mails().iter().enumerate() {
+        let f = dir.path().join(format!("{i}.eml"));
+        std::fs::write(&f, &m.raw).unwrap();
+        files.push(f);
+    }
+    let mut child = Command::new(support::mp2ctl())
+        .arg("parse")
+        // Far more output than a pipe buffers, so writes hit the closed pipe.
+        .args(files.iter().cycle().take(files.len() * 40))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then hang up, as `| head -c1` would.
+    let mut out = child.stdout.take().unwrap();
+    let mut one = [0u8; 1];
+    out.read_exact(&mut one).unwrap();
+    drop(out);
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    let _ = status;
+}

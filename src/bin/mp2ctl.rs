@@ -82,6 +82,13 @@ enum Fault {
 const DEFAULT_CONFIG: &str = "/etc/mp2/mp2.toml";
 
 fn main() -> ExitCode {
+    // Behave like other Unix tools in a pipeline (`mp2ctl history | head`):
+    // a closed pipe ends us quietly instead of a panic about stdout.
+    // SAFETY: restoring the default disposition of one signal, before any
+    // thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
