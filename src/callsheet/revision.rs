@@ -11,7 +11,7 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
         r"\b(?:zmiana|poprawka|aktualizacja|korekta)\s*(?:nr\.?|numer|no\.?|#)\s*(\d{1,2})\b",
         r"\b(?:zmiana|poprawka|aktualizacja|korekta)\s+(\d{1,2})\b",
-        r"\bwersj[aię]\s*(?:nr\.?|numer)?\s*:?\s*(\d{1,2})\b",
+        r"\bwersj[aie]\s*(?:nr\.?|numer)?\s*:?\s*(\d{1,2})\b",
         r"\b(\d{1,2})\s*\.?\s*wersja\b",
         r"\b(\d{1,2})(?:st|nd|rd|th)\s+(?:revision|version)\b",
         r"\brev(?:ision|ised|\.)?\s*(?:nr\.?|no\.?|#|v\.?)?\s*:?\s*(\d{1,2})\b",
