@@ -47,6 +47,20 @@ impl Health for WatcherHealth {
         } else {
             Some(Backfill { done, total })
         });
+        // On a terminal (someone started mp2d by hand on a big mailbox), a
+        // progress bar; under systemd the counts are in `mp2ctl status`.
+        if total > 1 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            let width = 30;
+            let filled = (done.min(total) * width / total) as usize;
+            eprint!(
+                "\rbackfill [{}{}] {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(width as usize - filled)
+            );
+            if done >= total {
+                eprintln!();
+            }
+        }
     }
 }
 
