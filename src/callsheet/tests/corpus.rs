@@ -1,5 +1,5 @@
 //! The open corpus, end to end (PDF → TextDoc → days), scored per field the
-//! way `score.py` does. Skipped when /work/shared/corpus is absent.
+//! way `score.py` does. Skipped when ../shared/corpus (beside the checkout) is absent.
 
 use crate::callsheet::read;
 use crate::model::ShootDay;
@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-const CORPUS: &str = "/work/shared/corpus";
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
 
 fn norm_addr(s: &str) -> String {
     let s: String = unicode_normalization::UnicodeNormalization::nfc(s)
