@@ -39,7 +39,10 @@ mod tests {
         // Jitter is ±30 %, so each bound holds for every draw; draw often.
         for _ in 0..200 {
             let d0 = delay(0, i, m);
-            assert!(d0 >= Duration::from_millis(70) && d0 <= Duration::from_millis(130), "{d0:?}");
+            assert!(
+                d0 >= Duration::from_millis(70) && d0 <= Duration::from_millis(130),
+                "{d0:?}"
+            );
             assert!(delay(3, i, m) >= Duration::from_millis(560));
             let capped = delay(30, i, m);
             assert!(capped <= m && capped >= m.mul_f64(0.7), "{capped:?}");
