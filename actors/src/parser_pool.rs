@@ -116,7 +116,9 @@ impl Actor for ParserPool {
             }
         }
         st.workers[i] = spawn_worker(&st.ctx, i, &me).await?;
-        st.ctx.health.set_part("parser_pool.worker", crate::ctx::PartState::Running, None);
+        st.ctx
+            .health
+            .set_part("parser_pool.worker", crate::ctx::PartState::Running, None);
         st.idle.push_back(i);
         dispatch(&me, st)?;
         Ok(())
