@@ -7,6 +7,7 @@
 //! only to root or the daemon's own user or group, checked with SO_PEERCRED.
 
 use crate::plan::CrewPlan;
+pub use crate::store::MessageCounts;
 use crate::store::Stage;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
@@ -100,15 +101,6 @@ pub struct IntegrationStatus {
     pub failures: u64,
     pub rejected: u64,
     pub rate_limited: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct MessageCounts {
-    pub seen: u64,
-    pub matched: u64,
-    pub done: u64,
-    pub failed: u64,
-    pub in_flight: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

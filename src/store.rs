@@ -532,9 +532,9 @@ impl Store {
         Ok(())
     }
 
-    /// Counts for `status`: (seen, matched, done, failed, in_flight).
-    pub fn counts(&self) -> Result<Counts> {
-        let mut c = Counts::default();
+    /// Message counts for `status` (CONTRACT §4 `messages`).
+    pub fn counts(&self) -> Result<MessageCounts> {
+        let mut c = MessageCounts::default();
         for m in self.history()? {
             c.seen += 1;
             if m.matched {
@@ -547,21 +547,23 @@ impl Store {
                 _ => c.in_flight += 1,
             }
         }
-        c.schedules = self.days.len();
         Ok(c)
+    }
+
+    /// How many shooting days are known.
+    pub fn day_count(&self) -> usize {
+        self.days.len()
     }
 }
 
-/// Message counts for `status`.
+/// Message counts for `status`, as CONTRACT §4 shows them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Counts {
+pub struct MessageCounts {
     pub seen: u64,
     pub matched: u64,
     pub done: u64,
     pub failed: u64,
     pub in_flight: u64,
-    #[serde(skip)]
-    pub schedules: usize,
 }
 
 /// sled reports another holder of its file lock as `WouldBlock`.

@@ -9,8 +9,7 @@ use crate::ctx::Ctx;
 use crate::pipeline::{inject_panic, poke};
 use crate::supervisor::WORKERS;
 use mp2::control::{
-    Command, HistoryEntry, MessageCounts, Request, Response, ScheduleEntry, StatusReport,
-    PROTOCOL_VERSION,
+    Command, HistoryEntry, Request, Response, ScheduleEntry, StatusReport, PROTOCOL_VERSION,
 };
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -132,7 +131,7 @@ async fn handle(ctx: &Ctx, cmd: Command) -> Response {
 }
 
 pub fn status(ctx: &Ctx) -> Result<StatusReport, String> {
-    let c = ctx.store.counts().map_err(|e| e.to_string())?;
+    let messages = ctx.store.counts().map_err(|e| e.to_string())?;
     let problems = ctx.health.problems();
     Ok(StatusReport {
         state: if problems.is_empty() {
@@ -144,14 +143,8 @@ pub fn status(ctx: &Ctx) -> Result<StatusReport, String> {
         uptime_s: ctx.health.uptime_s(),
         actors: ctx.health.actors(),
         integrations: ctx.health.integrations(),
-        messages: MessageCounts {
-            seen: c.seen,
-            matched: c.matched,
-            done: c.done,
-            failed: c.failed,
-            in_flight: c.in_flight,
-        },
-        schedules: c.schedules,
+        messages,
+        schedules: ctx.store.day_count(),
         problems,
         backfill: ctx.health.backfill(),
     })
