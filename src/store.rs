@@ -341,6 +341,13 @@ impl Store {
         tx(res)
     }
 
+    /// Rewrites a record in place (its stage and queue entry unchanged).
+    pub fn update_message(&self, rec: &MessageRecord) -> Result<()> {
+        self.messages
+            .insert(rec.key.as_bytes(), serde_json::to_vec(rec)?)?;
+        Ok(())
+    }
+
     /// Updates the record and takes it off `from`'s queue without queueing
     /// it anywhere (a message that needs nothing more).
     pub fn settle(&self, from: Stage, rec: &MessageRecord) -> Result<()> {

@@ -94,7 +94,6 @@ pub struct StageActor<W: StageWork>(pub W);
 
 pub struct StageState {
     ctx: Ctx,
-    attempts: u32,
 }
 
 const BATCH: usize = 16;
@@ -112,7 +111,7 @@ impl<W: StageWork> Actor for StageActor<W> {
         // Whatever was left in our queue by a crash is done first.
         clear(W::NAME);
         let _ = me.cast(WorkMsg::Poke);
-        Ok(StageState { ctx, attempts: 0 })
+        Ok(StageState { ctx })
     }
 
     async fn handle(
@@ -137,7 +136,6 @@ impl<W: StageWork> Actor for StageActor<W> {
                     match self.0.process(&st.ctx, rec).await {
                         Outcome::Advance(rec) => {
                             st.ctx.store.advance(W::INPUT, &rec)?;
-                            st.attempts = 0;
                             if rec.stage != Stage::Failed {
                                 if let Some(n) = W::NEXT {
                                     poke(n);
@@ -145,7 +143,6 @@ impl<W: StageWork> Actor for StageActor<W> {
                             }
                         }
                         Outcome::Retry { error, after } => {
-                            st.attempts += 1;
                             tracing::warn!(stage = W::NAME, message = %key, %error, retry_in = ?after, "Stage could not finish; will retry");
                             note_error(&st.ctx.store, key, &error);
                             let _ = me.send_after(after, || WorkMsg::Poke);
@@ -174,7 +171,7 @@ fn note_error(store: &Store, key: &str, error: &str) {
             if rec.errors.len() > 5 {
                 rec.errors.remove(0);
             }
-            let _ = store.advance(rec.stage, &rec);
+            let _ = store.update_message(&rec);
         }
     }
 }
