@@ -25,9 +25,6 @@ use mp2::store::{Effect, MessageRecord, Stage};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Kept here for the notifier, which writes its outbox files the same way.
-pub use crate::calendar::ics_file::{crew_calendar, write_atomic};
-
 pub struct CalendarSyncer;
 
 /// Until when the server asked us to wait (`Retry-After`), and the error it

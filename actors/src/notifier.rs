@@ -10,7 +10,7 @@
 //! 4 am; the log says which. Days whose call has passed are skipped unless
 //! `notify.past_days`.
 
-use crate::calendar_syncer::write_atomic;
+use crate::calendar::ics_file::write_atomic;
 use crate::ctx::Ctx;
 use crate::guard::Guard;
 use crate::pipeline::{Outcome, StageWork};
