@@ -2,7 +2,7 @@
 //! shape of CONTRACT §1. Every stage of the pipeline speaks these types.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The result of reading one input file (a PDF or a whole message): one line of
 /// `mp2ctl parse --json`.
@@ -68,6 +68,91 @@ pub struct ShootDay {
     /// The parser's own estimate, 0..1.
     pub confidence: f64,
     pub warnings: Vec<String>,
+    /// The fields of this day the reader is not sure of: a value stated here
+    /// must be confirmed by a person before a crew member relies on it.
+    #[serde(default)]
+    pub uncertain: BTreeSet<Field>,
+    /// Per-person calls from a crew list with a call column; never folded into
+    /// `department_calls`.
+    #[serde(default)]
+    pub crew_calls: Vec<CrewCall>,
+    /// The sheet says this shooting day is cancelled.
+    #[serde(default)]
+    pub cancelled: bool,
+}
+
+impl ShootDay {
+    /// Marks a field as one the reader is not sure of.
+    pub fn doubt(&mut self, field: Field) {
+        self.uncertain.insert(field);
+    }
+
+    pub fn is_uncertain(&self, field: Field) -> bool {
+        self.uncertain.contains(&field)
+    }
+}
+
+/// The names of a shooting day's fields, as `uncertain` lists them (CONTRACT §1).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Date,
+    CallTime,
+    WrapTime,
+    ShootDay,
+    Revision,
+    Base,
+    Locations,
+    SetType,
+    Scenes,
+    DepartmentCalls,
+    CrewCalls,
+    Contacts,
+}
+
+impl Field {
+    pub const ALL: [Field; 12] = [
+        Field::Date,
+        Field::CallTime,
+        Field::WrapTime,
+        Field::ShootDay,
+        Field::Revision,
+        Field::Base,
+        Field::Locations,
+        Field::SetType,
+        Field::Scenes,
+        Field::DepartmentCalls,
+        Field::CrewCalls,
+        Field::Contacts,
+    ];
+
+    /// The name as CONTRACT §1 spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Date => "date",
+            Field::CallTime => "call_time",
+            Field::WrapTime => "wrap_time",
+            Field::ShootDay => "shoot_day",
+            Field::Revision => "revision",
+            Field::Base => "base",
+            Field::Locations => "locations",
+            Field::SetType => "set_type",
+            Field::Scenes => "scenes",
+            Field::DepartmentCalls => "department_calls",
+            Field::CrewCalls => "crew_calls",
+            Field::Contacts => "contacts",
+        }
+    }
+}
+
+/// One person's own call, from a crew list that prints a call per row.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct CrewCall {
+    pub name: String,
+    pub role: Option<String>,
+    pub department: Option<String>,
+    /// `HH:MM` local time.
+    pub call: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
