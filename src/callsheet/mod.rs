@@ -168,6 +168,7 @@ pub fn read_with(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
             notes,
             confidence,
             warnings,
+            ..Default::default()
         });
     }
     out.sort_by(|a, b| a.date.cmp(&b.date));
