@@ -231,6 +231,10 @@ pub struct Filter {
     pub keywords: Vec<String>,
     /// Biggest message the daemon downloads and parses.
     pub max_message_bytes: usize,
+    /// authserv-ids of the receiving servers (`mx.google.com`) whose
+    /// `Authentication-Results` the spoof check believes; unset or empty:
+    /// only the topmost header (CONTRACT §3 rule 4).
+    pub trusted_authserv_ids: Option<Vec<String>>,
 }
 
 impl Default for Filter {
@@ -255,6 +259,7 @@ impl Default for Filter {
             .map(String::from)
             .to_vec(),
             max_message_bytes: 40 << 20,
+            trusted_authserv_ids: None,
         }
     }
 }

@@ -256,3 +256,82 @@ fn a_closed_pipe_ends_mp2ctl_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     let _ = status;
 }
+
+/// CONTRACT §3 rule 4 (issue 8): only what the receiving server wrote
+/// counts. A `dkim=pass` the sender added below the receiver's failure,
+/// `dmarc=fail` beside a soft SPF failure, a failure shown in
+/// `ARC-Authentication-Results`, and a second `From:` are all rejected; the
+/// added header is believed only when the operator trusts its authserv-id.
+#[test]
+fn forged_authentication_results_are_rejected() {
+    use mp2::fixtures::{forged_mail, Attachment, Forgery};
+    let dir = tempfile::tempdir().unwrap();
+    let demo = &demo_mails()[0];
+    let att = Attachment {
+        filename: demo.pdfs[0].0.clone(),
+        pdf: demo.pdfs[0].1.clone(),
+        days: demo.days.clone(),
+    };
+    let mut files = Vec::new();
+    for forgery in Forgery::ALL {
+        let mail = forged_mail(forgery, std::slice::from_ref(&att), 7);
+        let f = dir.path().join(format!("{}.eml", mail.label));
+        std::fs::write(&f, &mail.raw).unwrap();
+        files.push((forgery, f));
+    }
+    let refs: Vec<&Path> = files.iter().map(|(_, f)| f.as_path()).collect();
+    let (code, lines, err) = parse(&refs, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    for ((forgery, _), line) in files.iter().zip(&lines) {
+        let reason = line["email"]["reason"].as_str().unwrap();
+        assert_eq!(line["email"]["matched"], false, "{forgery:?}: {reason}");
+        assert!(
+            reason.starts_with("rejected as spoofed"),
+            "{forgery:?}: {reason}"
+        );
+        assert_eq!(line["schedules"], serde_json::json!([]), "{forgery:?}");
+    }
+    assert!(lines[0]["email"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("dkim=fail for produkcja-mp2.pl"));
+    assert!(lines[1]["email"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("dmarc=fail for produkcja-mp2.pl"));
+    assert!(lines[2]["email"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("(ARC)"));
+    assert!(lines[3]["email"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("2 From: headers"));
+
+    // An operator who names the authserv-ids to believe decides which header
+    // counts: trusting the sender's own server is what lets the forgery in.
+    let config = dir.path().join("mp2.toml");
+    let trusting = |ids: &str| {
+        let text = mp2::config::DEMO_TOML.replacen(
+            "[filter]\n",
+            &format!("[filter]\ntrusted_authserv_ids = [{ids}]\n"),
+            1,
+        );
+        assert!(
+            text.contains("trusted_authserv_ids"),
+            "demo config layout changed"
+        );
+        std::fs::write(&config, text).unwrap();
+    };
+    let cfg = config.to_str().unwrap();
+    trusting("\"mx.example.org\"");
+    let (_, lines, err) = parse(&[files[0].1.as_path()], &["--config", cfg]);
+    assert_eq!(lines[0]["email"]["matched"], false, "{err}");
+    trusting("\"evil.example\"");
+    let (_, lines, err) = parse(&[files[0].1.as_path()], &["--config", cfg]);
+    assert_eq!(
+        lines[0]["email"]["matched"], true,
+        "{err} {}",
+        lines[0]["email"]["reason"]
+    );
+}

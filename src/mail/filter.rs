@@ -41,10 +41,24 @@ pub fn judge(envelope: &Envelope, parts: &[Part], filter: &Filter) -> Verdict {
     let Some(from) = envelope.from.as_deref() else {
         return rejected("rejected: the message has no From: address".into());
     };
+    // A second From: lets a client show one sender while the filter and
+    // the authentication results speak of another.
+    if envelope.from_headers > 1 {
+        return rejected(format!(
+            "rejected as spoofed: the message has {} From: headers",
+            envelope.from_headers
+        ));
+    }
     let Some(entry) = listed_entry(from, filter) else {
         return rejected(format!("rejected: sender {from} not in filter.senders"));
     };
-    if let Some(failure) = spoof_failure(&envelope.auth_results, &watched_domains(from, filter)) {
+    let sender_domain = from.trim().rsplit_once('@').map_or("", |(_, d)| d);
+    let headers = AuthHeaders {
+        results: &envelope.auth_results,
+        arc_results: &envelope.arc_auth_results,
+        trusted: filter.trusted_authserv_ids.as_deref().unwrap_or_default(),
+    };
+    if let Some(failure) = spoof_failure(&headers, &watched_domains(from, filter), sender_domain) {
         return rejected(format!("rejected as spoofed: {failure}"));
     }
     let keyword = find_keyword(envelope.subject.as_deref(), parts, &filter.keywords);
@@ -226,41 +240,107 @@ fn strip_comments(value: &str) -> String {
     out
 }
 
-/// `Some("dkim=fail for produkcja-mp2.pl")` when a header reports `dkim=fail`
-/// or `spf=fail` on a watched domain (or on no named domain) and none
-/// reports `dkim=pass` for one. Subdomains count: a failure on
-/// `mail.produkcja-mp2.pl` is about the production's domain.
-pub(crate) fn spoof_failure(headers: &[String], watched: &[String]) -> Option<String> {
-    let concerns = |r: &AuthResult| {
-        r.domains.is_empty()
-            || r.domains.iter().any(|d| {
-                watched
+/// The authserv-id of a header value (RFC 8601 §2.2): the first word of its
+/// first segment, after ARC's `i=N;` instance tag; `None` for Exchange's
+/// id-less variant, which starts with a result.
+fn authserv_id(value: &str) -> Option<String> {
+    let value = strip_comments(value);
+    let mut segments = value.split(';').map(str::trim);
+    let mut first = segments.next()?;
+    if first.to_ascii_lowercase().starts_with("i=") {
+        first = segments.next()?;
+    }
+    let id = first.split_whitespace().next()?;
+    (!id.contains('=')).then(|| id.to_ascii_lowercase())
+}
+
+/// The headers the receiving side wrote (RFC 8601 §5): those whose
+/// authserv-id is trusted when the operator lists ids, else only the
+/// topmost one — every header below it may have come with the message.
+fn written_by_receiver<'h>(headers: &'h [String], trusted: &[String]) -> Vec<&'h str> {
+    if trusted.is_empty() {
+        return headers.first().map(String::as_str).into_iter().collect();
+    }
+    headers
+        .iter()
+        .filter(|h| {
+            authserv_id(h)
+                .is_some_and(|id| trusted.iter().any(|t| t.trim().eq_ignore_ascii_case(&id)))
+        })
+        .map(String::as_str)
+        .collect()
+}
+
+/// What rule 4 reads from a message's headers.
+pub(crate) struct AuthHeaders<'a> {
+    /// `Authentication-Results` values, topmost first.
+    pub results: &'a [String],
+    /// `ARC-Authentication-Results` values, topmost first.
+    pub arc_results: &'a [String],
+    /// `filter.trusted_authserv_ids`; empty: trust the topmost header only.
+    pub trusted: &'a [String],
+}
+
+/// `Some("dkim=fail for produkcja-mp2.pl")` when a header the receiving side
+/// wrote reports `dkim=fail`, `spf=fail` or `dmarc=fail` on a watched domain
+/// (a result naming no domain is about the sender's) and no such header
+/// reports `dkim=pass` for that domain. A failure in any
+/// `ARC-Authentication-Results` counts too: forging one can only get the
+/// forger's own mail rejected, while an earlier hop's failure is exactly what
+/// a forwarded forgery looks like. A pass there does not count — nothing
+/// says who wrote it. Subdomains count: a failure on `mail.produkcja-mp2.pl`
+/// is about the production's domain.
+pub(crate) fn spoof_failure(
+    headers: &AuthHeaders<'_>,
+    watched: &[String],
+    sender_domain: &str,
+) -> Option<String> {
+    // The watched domains a result is about.
+    let about = |r: &AuthResult| -> Vec<String> {
+        if r.domains.is_empty() {
+            return vec![sender_domain.to_ascii_lowercase()];
+        }
+        watched
+            .iter()
+            .filter(|w| {
+                r.domains
                     .iter()
-                    .any(|w| d == w || d.ends_with(&format!(".{w}")))
+                    .any(|d| d == *w || d.ends_with(&format!(".{w}")))
             })
+            .cloned()
+            .collect()
     };
-    let results: Vec<AuthResult> = headers
+    let trusted: Vec<AuthResult> = written_by_receiver(headers.results, headers.trusted)
+        .into_iter()
+        .flat_map(auth_results)
+        .collect();
+    let passed: Vec<String> = trusted
+        .iter()
+        .filter(|r| r.method == "dkim" && r.result == "pass")
+        .flat_map(|r| about(r))
+        .collect();
+    let arc: Vec<AuthResult> = headers
+        .arc_results
         .iter()
         .flat_map(|h| auth_results(h))
-        .filter(concerns)
         .collect();
-    if results
-        .iter()
-        .any(|r| r.method == "dkim" && r.result == "pass")
-    {
-        return None;
-    }
     let mut failures: Vec<String> = Vec::new();
-    for r in results
+    let sources = trusted
         .iter()
-        .filter(|r| (r.method == "dkim" || r.method == "spf") && r.result == "fail")
-    {
-        let what = match r.domains.first() {
-            Some(d) => format!("{}=fail for {d}", r.method),
-            None => format!("{}=fail", r.method),
-        };
-        if !failures.contains(&what) {
-            failures.push(what);
+        .map(|r| (r, ""))
+        .chain(arc.iter().map(|r| (r, " (ARC)")));
+    for (r, source) in sources {
+        if !matches!(r.method.as_str(), "dkim" | "spf" | "dmarc") || r.result != "fail" {
+            continue;
+        }
+        for domain in about(r) {
+            if passed.contains(&domain) {
+                continue;
+            }
+            let what = format!("{}=fail for {domain}{source}", r.method);
+            if !failures.contains(&what) {
+                failures.push(what);
+            }
         }
     }
     (!failures.is_empty()).then(|| failures.join(", "))
@@ -272,6 +352,16 @@ mod tests {
 
     fn watched() -> Vec<String> {
         vec!["produkcja-mp2.pl".into()]
+    }
+
+    /// Rule 4 over `Authentication-Results` values alone, default trust.
+    fn spoof(h: &[String]) -> Option<String> {
+        let headers = AuthHeaders {
+            results: h,
+            arc_results: &[],
+            trusted: &[],
+        };
+        spoof_failure(&headers, &watched(), "produkcja-mp2.pl")
     }
 
     #[test]
@@ -293,7 +383,7 @@ mod tests {
                 .to_string(),
         ];
         assert_eq!(
-            spoof_failure(&h, &watched()).as_deref(),
+            spoof(&h).as_deref(),
             Some("dkim=fail for produkcja-mp2.pl, spf=fail for produkcja-mp2.pl")
         );
     }
@@ -304,19 +394,100 @@ mod tests {
             "mx; dkim=pass header.d=produkcja-mp2.pl; spf=fail smtp.mailfrom=produkcja-mp2.pl"
                 .to_string(),
         ];
-        assert_eq!(spoof_failure(&h, &watched()), None);
+        assert_eq!(spoof(&h), None);
+    }
+
+    #[test]
+    fn only_the_topmost_header_counts_by_default() {
+        let h = vec![
+            "mx.example.org; dkim=fail header.d=produkcja-mp2.pl".to_string(),
+            "evil.example; dkim=pass header.d=produkcja-mp2.pl".to_string(),
+        ];
+        assert_eq!(spoof(&h).as_deref(), Some("dkim=fail for produkcja-mp2.pl"));
+        // A failure below the topmost header is the sender's word, too.
+        let h = vec![
+            "mx.example.org; dkim=pass header.d=produkcja-mp2.pl".to_string(),
+            "evil.example; dkim=fail header.d=produkcja-mp2.pl".to_string(),
+        ];
+        assert_eq!(spoof(&h), None);
+    }
+
+    #[test]
+    fn trusted_authserv_ids_pick_the_headers() {
+        let h = vec![
+            "relay.internal.example; spf=pass smtp.mailfrom=relay.example".to_string(),
+            "mx.google.com; dkim=fail header.d=produkcja-mp2.pl".to_string(),
+            "evil.example; dkim=pass header.d=produkcja-mp2.pl".to_string(),
+        ];
+        let trusted = vec!["MX.google.com".to_string()];
+        let headers = AuthHeaders {
+            results: &h,
+            arc_results: &[],
+            trusted: &trusted,
+        };
+        assert_eq!(
+            spoof_failure(&headers, &watched(), "produkcja-mp2.pl").as_deref(),
+            Some("dkim=fail for produkcja-mp2.pl")
+        );
+        assert_eq!(spoof(&h), None, "by default the relay's header decides");
+    }
+
+    #[test]
+    fn a_pass_excuses_only_its_own_domain() {
+        let watched = vec!["produkcja-mp2.pl".to_string(), "mp2film.pl".to_string()];
+        let h = vec![
+            "mx; dkim=pass header.d=mp2film.pl; dmarc=fail header.from=produkcja-mp2.pl"
+                .to_string(),
+        ];
+        let headers = AuthHeaders {
+            results: &h,
+            arc_results: &[],
+            trusted: &[],
+        };
+        assert_eq!(
+            spoof_failure(&headers, &watched, "produkcja-mp2.pl").as_deref(),
+            Some("dmarc=fail for produkcja-mp2.pl")
+        );
+    }
+
+    #[test]
+    fn arc_failures_count_and_arc_passes_do_not() {
+        let h = vec!["mx.example.org; spf=pass smtp.mailfrom=lists.example.net".to_string()];
+        let arc = vec!["i=1; lists.example.net; dkim=fail header.d=produkcja-mp2.pl".to_string()];
+        let headers = AuthHeaders {
+            results: &h,
+            arc_results: &arc,
+            trusted: &[],
+        };
+        assert_eq!(
+            spoof_failure(&headers, &watched(), "produkcja-mp2.pl").as_deref(),
+            Some("dkim=fail for produkcja-mp2.pl (ARC)")
+        );
+        let h = vec!["mx.example.org; dkim=fail header.d=produkcja-mp2.pl".to_string()];
+        let arc = vec!["i=1; evil.example; dkim=pass header.d=produkcja-mp2.pl".to_string()];
+        let headers = AuthHeaders {
+            results: &h,
+            arc_results: &arc,
+            trusted: &[],
+        };
+        assert!(spoof_failure(&headers, &watched(), "produkcja-mp2.pl").is_some());
+        assert_eq!(
+            authserv_id("i=1; mx.microsoft.com 1; spf=pass").as_deref(),
+            Some("mx.microsoft.com")
+        );
+        assert_eq!(authserv_id("dkim=none header.d=none"), None);
     }
 
     #[test]
     fn failures_on_other_domains_do_not_count() {
         let h = vec!["mx; dkim=fail header.d=newsletter-tool.com".to_string()];
-        assert_eq!(spoof_failure(&h, &watched()), None);
+        assert_eq!(spoof(&h), None);
     }
 
     #[test]
     fn exchange_idless_header_with_none_is_not_a_failure() {
         let h = vec!["dkim=none (message not signed) header.d=none;dmarc=none action=none header.from=produkcja-mp2.pl;".to_string()];
-        assert_eq!(spoof_failure(&h, &watched()), None);
+        assert_eq!(spoof(&h), None);
     }
 
     #[test]

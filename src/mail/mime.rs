@@ -51,8 +51,13 @@ pub struct Envelope {
     pub subject: Option<String>,
     /// `Date:` as printed, unfolded.
     pub date: Option<String>,
-    /// Every `Authentication-Results:` value, unfolded.
+    /// Every `Authentication-Results:` value, unfolded, topmost first.
     pub auth_results: Vec<String>,
+    /// Every `ARC-Authentication-Results:` value, unfolded, topmost first.
+    pub arc_auth_results: Vec<String>,
+    /// How many `From:` headers the message has (more than one is a forgery
+    /// that hides the real sender behind the first).
+    pub from_headers: usize,
 }
 
 /// One MIME leaf (or attached message) in document order.
@@ -212,6 +217,11 @@ fn envelope(message: &Message<'_>) -> Envelope {
     let Some(root) = message.parts.first() else {
         return env;
     };
+    env.from_headers = root
+        .headers
+        .iter()
+        .filter(|h| h.name == HeaderName::From)
+        .count();
     for h in &root.headers {
         match h.name {
             HeaderName::From if env.from.is_none() => {
@@ -226,6 +236,9 @@ fn envelope(message: &Message<'_>) -> Envelope {
             }
             HeaderName::AuthenticationResults => {
                 env.auth_results.push(unfold(&raw_value(message, h)))
+            }
+            HeaderName::ArcAuthenticationResults => {
+                env.arc_auth_results.push(unfold(&raw_value(message, h)))
             }
             _ => {}
         }
