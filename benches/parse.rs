@@ -14,7 +14,7 @@ fn bench(c: &mut Criterion) {
     let mail = &mails[0];
     let (_, pdf) = &mail.pdfs[0];
     c.bench_function("pdf: generated single-day sheet", |b| {
-        b.iter(|| parse_pdf(black_box(pdf), &opts))
+        b.iter(|| parse_pdf(black_box(pdf), &opts, None))
     });
     c.bench_function("email: generated schedule mail", |b| {
         b.iter(|| parse_bytes("m.eml", SourceKind::Email, black_box(&mail.raw), &opts))
@@ -40,7 +40,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 docs.iter()
                     .map(|d| {
-                        parse_pdf(black_box(d), &no_ocr)
+                        parse_pdf(black_box(d), &no_ocr, None)
                             .map(|v| v.len())
                             .unwrap_or(0)
                     })

@@ -15,6 +15,9 @@ pub struct ParseOptions {
     pub pdf: pdf::Options,
     /// Filled in when a sheet does not name its production.
     pub production: String,
+    /// ISO country of phone numbers printed without a country code, when
+    /// the sheet's own addresses do not say (`production.phone_region`).
+    pub phone_region: String,
 }
 
 impl Default for ParseOptions {
@@ -23,6 +26,7 @@ impl Default for ParseOptions {
             filter: Filter::default(),
             pdf: pdf::Options::default(),
             production: "MP2".into(),
+            phone_region: "PL".into(),
         }
     }
 }
@@ -91,16 +95,17 @@ pub fn parse_bytes(name: &str, kind: SourceKind, bytes: &[u8], opts: &ParseOptio
         errors: vec![],
     };
     match kind {
-        SourceKind::Pdf => match parse_pdf(bytes, opts) {
+        SourceKind::Pdf => match parse_pdf(bytes, opts, None) {
             Ok(days) => out.schedules = days,
             Err(e) => out.errors.push(e),
         },
         SourceKind::Email => match mail::read(bytes, &opts.filter) {
             Ok(read) => {
                 if read.summary.matched {
+                    let received = read.summary.date.as_deref().and_then(mail_date);
                     let mut days = Vec::new();
                     for att in &read.pdfs {
-                        match parse_pdf(&att.bytes, opts) {
+                        match parse_pdf(&att.bytes, opts, received) {
                             Ok(d) => days.extend(d),
                             Err(e) => out.errors.push(format!("{}: {e}", att.name)),
                         }
@@ -115,10 +120,28 @@ pub fn parse_bytes(name: &str, kind: SourceKind, bytes: &[u8], opts: &ParseOptio
     out
 }
 
-/// The shooting days of one PDF, production name filled in.
-pub fn parse_pdf(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<ShootDay>, String> {
+/// A message's `Date:` header as a calendar date (RFC 5322, as mail clients
+/// write it).
+pub fn mail_date(header: &str) -> Option<chrono::NaiveDate> {
+    chrono::DateTime::parse_from_rfc2822(header.trim())
+        .ok()
+        .map(|d| d.date_naive())
+}
+
+/// The shooting days of one PDF, production name filled in; `received` is
+/// when the message carrying it was sent, for dates printed without a year.
+pub fn parse_pdf(
+    bytes: &[u8],
+    opts: &ParseOptions,
+    received: Option<chrono::NaiveDate>,
+) -> Result<Vec<ShootDay>, String> {
     let doc = pdf::read(bytes, &opts.pdf).map_err(|e| e.to_string())?;
-    let mut days = callsheet::read(&doc);
+    let read_opts = callsheet::Options {
+        production: None,
+        phone_region: Some(opts.phone_region.clone()),
+        received,
+    };
+    let mut days = callsheet::read_with(&doc, &read_opts);
     for d in &mut days {
         if d.production.is_none() {
             d.production = Some(opts.production.clone());

@@ -69,3 +69,310 @@ fn empty_and_blank_documents_give_no_days() {
     assert!(mp2::callsheet::read(&TextDoc::default()).is_empty());
     assert!(mp2::callsheet::read(&doc(&[&["", " "], &["\t"]])).is_empty());
 }
+
+// ---- Issue 10: what the reader got wrong on sheets it had never seen. ----
+
+fn one(d: &TextDoc) -> mp2::model::ShootDay {
+    let days = mp2::callsheet::read(d);
+    assert_eq!(days.len(), 1, "{days:#?}");
+    days.into_iter().next().unwrap_or_default()
+}
+
+fn call(d: &TextDoc) -> Option<String> {
+    one(d).call_time
+}
+
+/// `Zbiórka ekipy (call) 7:00`: a label glossed in brackets gave no call.
+#[test]
+fn call_label_glossed_in_brackets() {
+    let d = doc(&[
+        &["PLAN ZDJĘCIOWY", "poniedziałek, 15.04.2024"],
+        &["Zbiórka ekipy (call) 7:00"],
+        &["Śniadanie 6:30"],
+    ]);
+    assert_eq!(call(&d).as_deref(), Some("07:00"));
+}
+
+/// `CALL — ZBIÓRKA CAŁEJ EKIPY` with the time on the next line.
+#[test]
+fn call_heading_with_the_time_on_the_next_line() {
+    let d = doc(&[
+        &["PLAN ZDJĘCIOWY", "wtorek, 16.04.2024"],
+        &["CALL — ZBIÓRKA CAŁEJ EKIPY"],
+        &["07:30"],
+        &["Obiad 13:00"],
+    ]);
+    assert_eq!(call(&d).as_deref(), Some("07:30"));
+}
+
+/// `6:00 PM` was read as 06:00, also when the PDF split "PM" into a cell of
+/// its own.
+#[test]
+fn pm_times_are_evening_times() {
+    let d = doc(&[
+        &["CALL SHEET", "Friday, June 7, 2024"],
+        &["Crew Call", "7:00 AM"],
+        &["Est. Wrap", "6:00", "PM"],
+    ]);
+    let day = one(&d);
+    assert_eq!(day.call_time.as_deref(), Some("07:00"));
+    assert_eq!(day.wrap_time.as_deref(), Some("18:00"));
+}
+
+/// A "published 10/16/2024" stamp was taken for the shooting date.
+#[test]
+fn published_stamp_is_not_the_shooting_date() {
+    let d = doc(&[
+        &["Published 10/16/2024"],
+        &["CALL SHEET", "Thursday, October 17, 2024"],
+        &["General Call 7:00 AM"],
+    ]);
+    assert_eq!(one(&d).date, "2024-10-17");
+}
+
+/// `Jutro (dzień 19) zbiórka 8:00` was chosen over the day's own call.
+#[test]
+fn tomorrows_call_is_not_todays() {
+    let d = doc(&[
+        &["PLAN ZDJĘCIOWY — dzień 18", "środa, 17.04.2024"],
+        &["Zbiórka 7:00"],
+        &["Uwaga: jutro (dzień 19) zbiórka 8:00"],
+        &["Jutro (dzień 19) zbiórka 8:00, czwartek 18.04.2024"],
+    ]);
+    assert_eq!(call(&d).as_deref(), Some("07:00"));
+}
+
+/// A next-day call line became an extra shooting day.
+#[test]
+fn next_day_call_line_is_not_a_day() {
+    let d = doc(&[
+        &["CALL SHEET", "Friday 26 September 2025"],
+        &["Crew call 07:00"],
+        &["Tomorrow's call 18:00, Sat 27 Sep 2025"],
+    ]);
+    let day = one(&d);
+    assert_eq!(day.date, "2025-09-26");
+    assert_eq!(day.call_time.as_deref(), Some("07:00"));
+}
+
+/// A French sheet (`mardi 16 avril 2024`) gave no schedule and no error.
+#[test]
+fn french_dates_are_dates() {
+    let d = doc(&[
+        &["FEUILLE DE SERVICE", "mardi 16 avril 2024"],
+        &["Call 8:00"],
+    ]);
+    assert_eq!(one(&d).date, "2024-04-16");
+}
+
+/// `Tuesday November 3/20`, `August 14th, 2018`, `2026.06.15 (MON)`.
+#[test]
+fn us_and_dotted_dates() {
+    for (printed, iso) in [
+        ("Tuesday November 3/20", "2020-11-03"),
+        ("August 14th, 2018", "2018-08-14"),
+        ("2026.06.15 (MON)", "2026-06-15"),
+    ] {
+        let d = doc(&[&["CALL SHEET", "DATE", printed], &["General Call 7:00 AM"]]);
+        assert_eq!(one(&d).date, iso, "{printed}");
+    }
+}
+
+/// `0730`, `7:30am` and `GENERAL CALL 7:00 AM` were missed.
+#[test]
+fn four_digit_and_twelve_hour_calls() {
+    for (line, hm) in [
+        ("GENERAL CALL 0730", "07:30"),
+        ("Crew call: 7:30am", "07:30"),
+        ("GENERAL CALL 7:00 AM", "07:00"),
+    ] {
+        let d = doc(&[&["CALL SHEET", "Monday, March 2, 2026"], &[line]]);
+        assert_eq!(call(&d).as_deref(), Some(hm), "{line}");
+    }
+}
+
+/// Irish mobiles were given Poland's country code (`087 330 1201` → +4887…).
+#[test]
+fn phones_take_the_country_of_the_sheets_addresses() {
+    let d = doc(&[
+        &["CALL SHEET", "Thursday, 20 June 2024"],
+        &["CREW CALL 06:30"],
+        &["LOCATION", "James Larkin Road, Raheny, Dublin 5, Ireland"],
+        &["CONTACTS"],
+        &["Production Manager", "Sinead Farrell", "087 330 1201"],
+    ]);
+    let phones: Vec<String> = one(&d)
+        .contacts
+        .into_iter()
+        .filter_map(|c| c.phone)
+        .collect();
+    assert_eq!(phones, ["+353873301201"]);
+}
+
+/// A day the sheet calls off is kept and marked, not dropped or planned.
+#[test]
+fn cancelled_day_is_marked() {
+    let d = doc(&[
+        &["PLAN ZDJĘCIOWY", "piątek, 19.04.2024"],
+        &["DZIEŃ ODWOŁANY"],
+        &["Zbiórka 7:00"],
+    ]);
+    assert!(one(&d).cancelled);
+    let d = doc(&[
+        &["PLAN ZDJĘCIOWY", "piątek, 19.04.2024"],
+        &["Zbiórka 7:00"],
+        &["Sc. 12 odwołana — przeniesiona na jutro"],
+    ]);
+    assert!(!one(&d).cancelled);
+}
+
+/// `WN.`/`PL.` (wnętrze / plener) were read as INT for both.
+#[test]
+fn wn_and_pl_markers() {
+    let d = doc(&[
+        &["PLAN ZDJĘCIOWY", "sobota, 20.04.2024"],
+        &["Zbiórka 7:00"],
+        &["SCENY"],
+        &["23", "WN. MIESZKANIE — KUCHNIA", "D"],
+        &["31", "PL. POLE MOKOTOWSKIE — ALEJKA", "D"],
+    ]);
+    assert_eq!(one(&d).set_type, Some(mp2::model::SetType::IntExt));
+}
+
+/// The first item of an inline department list was dropped.
+#[test]
+fn inline_department_list_keeps_its_first_item() {
+    let d = doc(&[
+        &["PLAN ZDJĘCIOWY", "niedziela, 21.04.2024"],
+        &["Zbiórka 7:00"],
+        &["Godziny zbiórki pionów: Charakteryzacja 6:00, Kostiumy 6:15, Kamera 6:30"],
+    ]);
+    let calls = one(&d).department_calls;
+    let names: Vec<&str> = calls.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["Charakteryzacja", "Kamera", "Kostiumy"],
+        "{calls:?}"
+    );
+}
+
+/// `Location: Ashcombe Manor - Ashcombe Lane, Little Marlow, Buckinghamshire
+/// SL7`: a UK address was not found.
+#[test]
+fn uk_location_address() {
+    let d = doc(&[
+        &["CALL SHEET", "Wednesday 4 June 2025"],
+        &["Unit call 07:00"],
+        &["Location: Ashcombe Manor - Ashcombe Lane, Little Marlow, Buckinghamshire SL7 2QR"],
+    ]);
+    let day = one(&d);
+    let loc = day.locations.first().and_then(|l| l.address.clone());
+    assert_eq!(
+        loc.as_deref(),
+        Some("Ashcombe Lane, Little Marlow, Buckinghamshire SL7 2QR"),
+        "{day:#?}"
+    );
+}
+
+/// `LOCATION 1 - CALL: 07:00` with the address on the next line.
+#[test]
+fn numbered_location_with_its_call_and_the_address_below() {
+    let d = doc(&[
+        &["CALL SHEET", "Thursday, May 8, 2025"],
+        &["GENERAL CALL 7:00 AM"],
+        &["LOCATION 1 - CALL: 07:00"],
+        &["Griffith Observatory, 2800 E Observatory Rd, Los Angeles, CA 90027"],
+    ]);
+    let day = one(&d);
+    let loc = day.locations.first().and_then(|l| l.address.clone());
+    assert_eq!(
+        loc.as_deref(),
+        Some("2800 E Observatory Rd, Los Angeles, CA 90027"),
+        "{day:#?}"
+    );
+}
+
+/// The base address was returned as the shooting location: the crew would
+/// have driven to the base.
+#[test]
+fn the_base_is_never_the_shooting_location() {
+    let d = doc(&[
+        &["PLAN ZDJĘCIOWY", "poniedziałek, 22.04.2024"],
+        &["Zbiórka 7:00"],
+        &["Baza: Panavision, ul. Wyczółki 89, 02-820 Warszawa"],
+        &["Parking: ul. Wyczółki 91, 02-820 Warszawa"],
+    ]);
+    let day = one(&d);
+    assert_eq!(
+        day.base.as_ref().and_then(|b| b.address.as_deref()),
+        Some("ul. Wyczółki 89, 02-820 Warszawa")
+    );
+    assert!(
+        day.locations
+            .iter()
+            .all(|l| l.address.as_deref() != Some("ul. Wyczółki 89, 02-820 Warszawa")),
+        "{day:#?}"
+    );
+}
+
+/// A contract ("umowa") from a listed sender was read as a schedule.
+#[test]
+fn a_contract_is_not_a_schedule() {
+    let d = doc(&[
+        &["UMOWA O DZIEŁO nr 14/2024"],
+        &["zawarta w dniu 15.03.2024 w Warszawie pomiędzy:"],
+        &["Kadr Film Sp. z o.o., ul. Chełmska 21, 00-724 Warszawa"],
+        &["a Panią Anną Nowak, zam. ul. Długa 5, 00-238 Warszawa"],
+        &["§ 1. Przedmiotem umowy jest wykonanie charakteryzacji w dniach 18-22.03.2024."],
+        &["§ 2. Wynagrodzenie wynosi 4 000 zł brutto."],
+    ]);
+    assert!(mp2::callsheet::read(&d).is_empty());
+}
+
+/// Two daily sheets printed into one PDF became one day.
+#[test]
+fn two_daily_sheets_in_one_pdf_are_two_days() {
+    let sheet = |date: &'static str, call: &'static str, addr: &'static str| {
+        vec![
+            vec!["PLAN ZDJĘCIOWY — MP2", date],
+            vec![call],
+            vec!["Lokacja:", addr],
+            vec!["KONTAKTY"],
+            vec!["Reżyser", "Anna Nowak", "601 234 567"],
+        ]
+    };
+    let mut pages = Vec::new();
+    for (date, c, addr) in [
+        (
+            "poniedziałek, 22.04.2024",
+            "Zbiórka 7:00",
+            "ul. Hoża 51, 00-681 Warszawa",
+        ),
+        (
+            "wtorek, 23.04.2024",
+            "Zbiórka 8:00",
+            "al. Armii Ludowej 2, 00-632 Warszawa",
+        ),
+    ] {
+        let lines: Vec<Vec<&str>> = sheet(date, c, addr);
+        let refs: Vec<&[&str]> = lines.iter().map(Vec::as_slice).collect();
+        pages.extend(doc(&refs).pages);
+    }
+    let d = TextDoc {
+        pages,
+        ocr: false,
+        warnings: vec![],
+    };
+    let days = mp2::callsheet::read(&d);
+    let got: Vec<(String, Option<String>)> = days
+        .iter()
+        .map(|d| (d.date.clone(), d.call_time.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("2024-04-22".to_string(), Some("07:00".to_string())),
+            ("2024-04-23".to_string(), Some("08:00".to_string()))
+        ]
+    );
+}

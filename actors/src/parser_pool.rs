@@ -201,6 +201,7 @@ async fn parse_one(ctx: &Ctx, key: &str) -> Result<(), ActorProcessingErr> {
             ..Default::default()
         },
         production: ctx.cfg.production.name.clone(),
+        ..ParseOptions::default()
     };
     let limit = ctx.cfg.parser.ocr_timeout + Duration::from_secs(30);
     let name = format!("{key}.eml");

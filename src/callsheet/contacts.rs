@@ -6,7 +6,7 @@
 //! inside a place (hospital, parking, office) or next to an emergency word
 //! are not crew contacts.
 
-use super::phones;
+use super::phones::{self, Region};
 use super::sheet::{gap, Row};
 use super::text::{fold, longest_prefix, squash, trim_punct};
 use super::vocab::{Section, EMERGENCY_WORDS, ROLES};
@@ -69,7 +69,7 @@ fn wrapped_digits(rows: &[Row], ri: usize, ci: usize) -> Option<String> {
 }
 
 /// Contacts of the whole sheet, first mention of each phone kept.
-pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>) -> Vec<Contact> {
+pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>, region: Region) -> Vec<Contact> {
     // The contacts table first: its role and name columns are the most
     // reliable reading of a number also printed elsewhere.
     let mut table: Vec<Contact> = Vec::new();
@@ -86,19 +86,20 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>) -> Vec<Contact> {
             if claimed.contains(&(ri, ci)) || emergency(&row.folded[ci]) {
                 continue;
             }
-            if let Some(phone) = phones::phone_only(&cell.text) {
+            if let Some(phone) = phones::phone_only_in(&cell.text, region) {
                 // In the table, role and name are the cells to the left;
                 // elsewhere (a header box) the text printed above it.
                 let left: Vec<&str> = row.cells[..ci]
                     .iter()
                     .enumerate()
                     .filter(|(j, c)| {
-                        phones::phone_only(&c.text).is_none() && !claimed.contains(&(ri, *j))
+                        phones::phone_only_in(&c.text, region).is_none()
+                            && !claimed.contains(&(ri, *j))
                     })
                     .map(|(_, c)| c.text.as_str())
                     .collect();
                 let (role, name) = match (in_contacts, left.as_slice()) {
-                    (false, _) | (true, []) => above(rows, ri, ci),
+                    (false, _) | (true, []) => above(rows, ri, ci, region),
                     (true, [one]) => role_and_name(one),
                     (true, [.., r, n]) => (Some(squash(r)), Some(squash(n))),
                 };
@@ -122,7 +123,7 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>) -> Vec<Contact> {
             if !in_contacts {
                 // Outside the contacts table only "Role: Name, tel. …" with a
                 // known role counts (never a hospital's or office's number).
-                for hit in phones::find_all(&text) {
+                for hit in phones::find_all_in(&text, region) {
                     let (role, name) = role_and_name(&text[..hit.start]);
                     let known = role.as_deref().is_some_and(|r| {
                         let f = fold(r);
@@ -140,7 +141,7 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>) -> Vec<Contact> {
                 continue;
             }
             // A flattened row: "Reżyser Anna Nowak 601 234 567".
-            for hit in phones::find_all(&text) {
+            for hit in phones::find_all_in(&text, region) {
                 let before = &text[..hit.start];
                 let (role, name) = if trim_punct(before).is_empty() {
                     let others: Vec<&str> =
@@ -181,7 +182,7 @@ fn strip_phone_word(n: &str) -> String {
 }
 
 /// Role and name printed just above a phone-only cell.
-fn above(rows: &[Row], ri: usize, ci: usize) -> (Option<String>, Option<String>) {
+fn above(rows: &[Row], ri: usize, ci: usize, region: Region) -> (Option<String>, Option<String>) {
     let cell = &rows[ri].cells[ci];
     let mut parts: Vec<String> = Vec::new();
     for k in (ri.saturating_sub(2)..ri).rev() {
@@ -192,7 +193,7 @@ fn above(rows: &[Row], ri: usize, ci: usize) -> (Option<String>, Option<String>)
         else {
             break;
         };
-        if phones::phone_only(&c.text).is_some() {
+        if phones::phone_only_in(&c.text, region).is_some() {
             break;
         }
         parts.insert(0, c.text.clone());
@@ -253,7 +254,7 @@ mod tests {
             12.0,
             0.0,
         );
-        let c = read(&[row, office], &HashSet::new());
+        let c = read(&[row, office], &HashSet::new(), Region::Pl);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].phone.as_deref(), Some("+48601234567"));
         assert_eq!(c[0].role.as_deref(), Some("Reżyser"));

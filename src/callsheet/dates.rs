@@ -54,13 +54,13 @@ static ROMAN: LazyLock<Regex> = LazyLock::new(|| {
 });
 static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
     super::text::static_regex(&format!(
-        r"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?({})\b\.?,?(?:\s+(\d{{4}})\b)?",
+        r"\b(\d{{1,2}})(?:st|nd|rd|th|er)?\.?\s+(?:of\s+|de\s+)?({})\b\.?,?(?:\s+(?:de\s+)?(\d{{4}})\b)?",
         month_alt()
     ))
 });
 static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
     super::text::static_regex(&format!(
-        r"\b({})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b,?(?:\s+(\d{{4}})\b)?",
+        r"\b({})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b|/(\d{{2}})\b)?",
         month_alt()
     ))
 });
@@ -162,19 +162,16 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
         let (Some(m), Some(mo), Some(d)) = (c.get(0), c.get(1), c.get(2)) else {
             continue;
         };
+        // "Tuesday November 3/20": a US sheet's month name, day and a
+        // two-digit year after the slash.
+        let year = c.get(3).or(c.get(4)).and_then(|y| year4(y.as_str()));
         // "sie 15" is as likely Polish "się" followed by a number: only the
         // English order needs a full month name or a year here.
-        if c.get(3).is_none() && mo.as_str().len() < 3 {
+        if year.is_none() && mo.as_str().len() < 3 {
             continue;
         }
         if let (Ok(d), Some(mo)) = (d.as_str().parse(), month_of(mo.as_str())) {
-            push(
-                m.start(),
-                m.end(),
-                d,
-                mo,
-                c.get(3).and_then(|y| year4(y.as_str())),
-            );
+            push(m.start(), m.end(), d, mo, year);
         }
     }
     for c in DM.captures_iter(s) {

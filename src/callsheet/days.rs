@@ -20,7 +20,7 @@
 //! days, but lend a year to dates printed without one.
 
 use super::dates::{self, DateHit};
-use super::fields::is_day_off;
+use super::fields::{is_cancelled, is_day_off};
 use super::sheet::{em, Row};
 use super::times;
 use super::vocab::{Section, TimeLabel, TIME_LABELS};
@@ -34,6 +34,8 @@ pub struct DayBlock {
     pub rows: Vec<Row>,
     /// The sheet says nobody shoots that day.
     pub off: bool,
+    /// The sheet says this planned day is called off.
+    pub cancelled: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,6 +336,7 @@ pub fn segment(rows: &[Row]) -> Plan {
                 date: c.date,
                 rows: rows.to_vec(),
                 off: false,
+                cancelled: is_cancelled(&rows[..rows.len().min(c.row + 12)]),
             }],
             shared: rows.to_vec(),
         },
@@ -368,10 +371,12 @@ fn stacked(rows: &[Row], headers: &[&Candidate]) -> Plan {
             .min(end.max(start + 1));
         let block: Vec<Row> = rows[start..stop].to_vec();
         let off = is_day_off(&rows[start].folded_text());
+        let cancelled = is_cancelled(&block[..block.len().min(4)]);
         days.push(DayBlock {
             date,
             rows: block,
             off,
+            cancelled,
         });
     }
     let first = starts.first().map_or(0, |s| s.0);
@@ -553,7 +558,13 @@ fn grid(
                 let t = r.folded_text();
                 is_day_off(&t)
             }) && !rows.iter().any(|r| has_call(&r.folded_text()));
-            DayBlock { date, rows, off }
+            let cancelled = is_cancelled(&rows);
+            DayBlock {
+                date,
+                rows,
+                off,
+                cancelled,
+            }
         })
         .collect();
     let shared: Vec<Row> = rows

@@ -59,6 +59,40 @@ fn labels_in(f: &str) -> Vec<(usize, usize, TimeLabel)> {
     out
 }
 
+/// Words before a label that move it to another day ("jutro", "tomorrow's",
+/// "next day").
+fn about_another_day(before: &str) -> bool {
+    super::vocab::OTHER_DAY
+        .iter()
+        .any(|w| find_word(before, w).is_some())
+}
+
+/// The time a change announces as the new one: "było 07:00, jest 06:30",
+/// "was 7:00 now 6:30", "07:00 → 06:30".
+fn now_time(own: &str) -> Option<Hm> {
+    const WAS: &[&str] = &[
+        "bylo",
+        "byla",
+        "was",
+        "zamiast",
+        "instead of",
+        "old",
+        "stara",
+    ];
+    const NOW: &[&str] = &[
+        "jest", "now", "is now", "teraz", "nowa", "new", "->", "→", "=>",
+    ];
+    let was = WAS.iter().filter_map(|w| find_word(own, w)).min()?;
+    let now = NOW
+        .iter()
+        .filter_map(|w| {
+            let at = own[was..].find(w).map(|i| was + i)?;
+            Some((at, at + w.len()))
+        })
+        .min()?;
+    times::after_label(&own[now.1..])
+}
+
 /// The text after a label holds no value of its own: nothing, an hour word,
 /// the next label, or the sheet's date printed beside it.
 fn value_free(own: &str) -> bool {
@@ -85,6 +119,19 @@ pub fn labelled_times(rows: &[Row]) -> Vec<TimeHit> {
                 label_count += 1;
                 let end = labels.get(k + 1).map_or(f.len(), |l| l.0);
                 let own = &f[pos + len..end];
+                // "Jutro (dzień 19) zbiórka 8:00": tomorrow's call, not today's.
+                if about_another_day(&f[..pos]) {
+                    continue;
+                }
+                // "zbiórka: było 07:00, jest 06:30": the new time counts.
+                if let Some(t) = now_time(own) {
+                    out.push(TimeHit {
+                        label,
+                        time: t,
+                        row: ri,
+                    });
+                    continue;
+                }
                 if let Some(t) = times::after_label(own) {
                     out.push(TimeHit {
                         label,
@@ -154,7 +201,7 @@ pub fn labelled_times(rows: &[Row]) -> Vec<TimeHit> {
                     break;
                 }
                 if next.cells.len() == 1 {
-                    if let Some(t) = times::value_only(&next.folded[0]) {
+                    if let Some(t) = times::labelled_value(&next.folded[0]) {
                         out.push(TimeHit {
                             label,
                             time: t,
@@ -174,14 +221,14 @@ fn beside_or_below(rows: &[Row], ri: usize, ci: usize) -> Option<Hm> {
     if let Some(t) = rows[ri]
         .folded
         .get(ci + 1)
-        .and_then(|n| times::value_only(n))
+        .and_then(|n| times::labelled_value(n))
     {
         return Some(t);
     }
     let mut others = 0;
     for (k, j) in column_below(rows, ri, ci, 7) {
         let cf = &rows[k].folded[j];
-        if let Some(t) = times::value_only(cf) {
+        if let Some(t) = times::labelled_value(cf) {
             return Some(t);
         }
         if longest_prefix(cf.trim_start(), TIME_LABELS).is_some() {
@@ -618,6 +665,65 @@ pub fn is_day_off(folded: &str) -> bool {
     super::vocab::DAY_OFF
         .iter()
         .any(|w| find_word(folded, w).is_some())
+}
+
+/// True when the rows say the day itself is called off ("DZIEŃ ODWOŁANY",
+/// "SHOOT CANCELLED", a cell reading just "ODWOŁANY"), not a scene or an
+/// earlier version ("sc. 12 odwołana", "wersja 1 cancelled").
+pub fn is_cancelled(rows: &[Row]) -> bool {
+    use super::vocab::{CANCELLED_WORDS, DAY_CANCELLED};
+    rows.iter().any(|row| {
+        row.folded.iter().any(|f| {
+            let f = f.trim();
+            if DAY_CANCELLED.iter().any(|w| find_word(f, w).is_some()) {
+                return !of_a_part(f);
+            }
+            CANCELLED_WORDS.iter().any(|w| {
+                find_word(f, w).is_some() && {
+                    let rest = f.replacen(w, " ", 1);
+                    let rest = trim_punct(&rest);
+                    // The word alone, or beside the day's date or title.
+                    rest.split_whitespace().count() <= 4
+                        && !of_a_part(f)
+                        && (row.is_heading()
+                            || rest.is_empty()
+                            || super::dates::find_all(&rest).first().is_some()
+                            || f.starts_with(w)
+                            || f.ends_with(w))
+                }
+            })
+        })
+    })
+}
+
+/// The cancellation is of a scene, a version, a meal or a person, not the day.
+fn of_a_part(f: &str) -> bool {
+    const PARTS: &[&str] = &[
+        "sc",
+        "sc.",
+        "scena",
+        "sceny",
+        "scene",
+        "scenes",
+        "wersja",
+        "version",
+        "v",
+        "rev",
+        "revision",
+        "obiad",
+        "lunch",
+        "breakfast",
+        "sniadanie",
+        "transport",
+        "pick-up",
+        "pickup",
+        "odbior",
+        "dron",
+        "drone",
+        "nagranie",
+    ];
+    f.split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-'))
+        .any(|w| PARTS.contains(&w))
 }
 
 #[cfg(test)]

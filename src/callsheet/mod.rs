@@ -35,6 +35,7 @@ pub mod times;
 pub mod vocab;
 
 mod contacts;
+mod country;
 mod days;
 mod fields;
 mod places;
@@ -60,6 +61,12 @@ pub struct Options {
     /// The production's short name (config `production.name`); used for
     /// `production` instead of the title printed on the sheet.
     pub production: Option<String>,
+    /// The country of phone numbers printed without a country code when the
+    /// sheet's addresses do not say (config `production.phone_region`).
+    pub phone_region: Option<String>,
+    /// When the sheet arrived (the e-mail's date): a date printed without a
+    /// year, or with two digits, is the one nearest to it.
+    pub received: Option<chrono::NaiveDate>,
 }
 
 /// Reads every shooting day the document states, ordered by date.
@@ -83,7 +90,14 @@ pub fn read_with(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
         .iter()
         .flat_map(|s| s.cells.iter().copied())
         .collect();
-    let contacts = contacts::read(&rows, &claimed);
+    let region = country::of_sheet(&rows)
+        .or_else(|| {
+            opts.phone_region
+                .as_deref()
+                .and_then(phones::Region::from_code)
+        })
+        .unwrap_or_default();
+    let contacts = contacts::read(&rows, &claimed, region);
     let production = opts.production.clone().or_else(|| production_name(&rows));
 
     let shared_slots = places::read(&plan.shared);
@@ -168,6 +182,7 @@ pub fn read_with(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
             notes,
             confidence,
             warnings,
+            cancelled: day.cancelled,
             ..Default::default()
         });
     }

@@ -6,6 +6,60 @@
 //! grouping looks like one, so postal codes, dates, scene and cast lists are
 //! never taken for phones.
 
+/// The country a sheet's numbers without a country code belong to: the
+/// country its own addresses are in when they agree, else the production's
+/// `phone_region` (CONTRACT §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Region {
+    /// Polish numbers, read by the rules above without the numbering plan
+    /// database (most sheets, and the fast path).
+    #[default]
+    Pl,
+    /// Any other country, read with libphonenumber's numbering plan.
+    Country(phonenumber::country::Id),
+}
+
+impl Region {
+    /// From an ISO 3166 code ("PL", "US", "IE"); `None` when unknown.
+    pub fn from_code(code: &str) -> Option<Region> {
+        let id: phonenumber::country::Id = code.trim().to_ascii_uppercase().parse().ok()?;
+        Some(if id == phonenumber::country::Id::PL {
+            Region::Pl
+        } else {
+            Region::Country(id)
+        })
+    }
+}
+
+/// A national number of `region` (no `+`, no `00`) → E.164, by the numbering
+/// plan: valid numbers, and in the North American plan any ten digits (film
+/// sheets print the fictional 555 range).
+fn national(raw: &str, id: phonenumber::country::Id) -> Option<String> {
+    use phonenumber::country::Id;
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    if !(7..=12).contains(&digits.len()) {
+        return None;
+    }
+    let nanp = matches!(id, Id::US | Id::CA);
+    if nanp {
+        let ten = digits
+            .strip_prefix('1')
+            .filter(|d| d.len() == 10)
+            .unwrap_or(&digits);
+        return (ten.len() == 10 && !ten.starts_with(['0', '1'])).then(|| format!("+1{ten}"));
+    }
+    let number = phonenumber::parse(Some(id), &digits).ok()?;
+    if number.is_valid() {
+        return Some(number.format().mode(phonenumber::Mode::E164).to_string());
+    }
+    // A number the plan does not know yet, with the trunk zero most of
+    // Europe prints: country code + the rest.
+    let rest = digits.strip_prefix('0')?;
+    (8..=10)
+        .contains(&rest.len())
+        .then(|| format!("+{}{rest}", number.code().value()))
+}
+
 /// A phone found in text: byte range and E.164 form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhoneHit {
@@ -18,9 +72,30 @@ fn is_run_char(c: char) -> bool {
     c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '+' | '\u{a0}')
 }
 
-/// Normalises one candidate (already cut out of the text) to E.164.
+/// Normalises one candidate (already cut out of the text) to E.164, Polish
+/// when no country code is printed.
 pub fn normalise(raw: &str) -> Option<String> {
+    normalise_in(raw, Region::Pl)
+}
+
+/// [`normalise`] for a sheet whose numbers belong to `region`.
+pub fn normalise_in(raw: &str, region: Region) -> Option<String> {
     let raw = raw.trim();
+    if let Region::Country(id) = region {
+        let international = raw.starts_with('+') || raw.starts_with("00");
+        if !international {
+            let groups: Vec<&str> = raw
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|g| !g.is_empty())
+                .collect();
+            // "087 214 5590", "(555) 010-2233", "07700 900123": grouped
+            // the way phones are, not a long id or a list of small numbers.
+            let grouped = groups.len() <= 4
+                && groups.iter().all(|g| g.len() <= 7)
+                && groups.iter().filter(|g| g.len() == 1).count() <= 1;
+            return grouped.then(|| national(raw, id)).flatten();
+        }
+    }
     let plus = raw.starts_with('+');
     let groups: Vec<String> = raw
         .split(|c: char| !c.is_ascii_digit())
@@ -70,8 +145,13 @@ pub fn normalise(raw: &str) -> Option<String> {
     None
 }
 
-/// Every phone number in `s`.
+/// Every phone number in `s`, Polish when no country code is printed.
 pub fn find_all(s: &str) -> Vec<PhoneHit> {
+    find_all_in(s, Region::Pl)
+}
+
+/// [`find_all`] for a sheet whose numbers belong to `region`.
+pub fn find_all_in(s: &str, region: Region) -> Vec<PhoneHit> {
     let mut out = Vec::new();
     let mut iter = s.char_indices().peekable();
     while let Some((i, c)) = iter.next() {
@@ -102,13 +182,13 @@ pub fn find_all(s: &str) -> Vec<PhoneHit> {
         }) {
             continue;
         }
-        if let Some(e164) = normalise(run) {
+        if let Some(e164) = normalise_in(run, region) {
             out.push(PhoneHit {
                 start: i,
                 end: i + run.len(),
                 e164,
             });
-        } else if let Some(hit) = split_run(s, i, run) {
+        } else if let Some(hit) = split_run(s, i, run, region) {
             out.extend(hit);
         }
     }
@@ -126,14 +206,14 @@ fn skip_run(iter: &mut std::iter::Peekable<std::str::CharIndices<'_>>) {
 
 /// A run such as `112 601 234 567` may hold a short number glued to a phone:
 /// try dropping leading groups.
-fn split_run(s: &str, start: usize, run: &str) -> Option<Vec<PhoneHit>> {
+fn split_run(s: &str, start: usize, run: &str, region: Region) -> Option<Vec<PhoneHit>> {
     let mut offs = start;
     let mut rest = run;
     for _ in 0..3 {
         let cut = rest.find(' ')?;
         offs += cut + 1;
         rest = &rest[cut + 1..];
-        if let Some(e164) = normalise(rest) {
+        if let Some(e164) = normalise_in(rest, region) {
             let _ = s;
             return Some(vec![PhoneHit {
                 start: offs,
@@ -147,6 +227,11 @@ fn split_run(s: &str, start: usize, run: &str) -> Option<Vec<PhoneHit>> {
 
 /// The cell is nothing but a phone number (optionally `tel.` before it).
 pub fn phone_only(cell: &str) -> Option<String> {
+    phone_only_in(cell, Region::Pl)
+}
+
+/// [`phone_only`] for a sheet whose numbers belong to `region`.
+pub fn phone_only_in(cell: &str, region: Region) -> Option<String> {
     let t = cell.trim();
     let lower = t.to_lowercase();
     let mut body = t;
@@ -165,9 +250,12 @@ pub fn phone_only(cell: &str) -> Option<String> {
     if body.chars().any(|c| c.is_alphabetic()) {
         return None;
     }
-    let hits = find_all(body);
+    let hits = find_all_in(body, region);
     if hits.len() == 1 && hits[0].end - hits[0].start + 2 >= body.len() {
         return Some(hits[0].e164.clone());
+    }
+    if region != Region::Pl {
+        return None;
     }
     // A cell holding nothing but digits is a phone whatever its grouping (a
     // scan's "22439 17 19").
@@ -223,6 +311,28 @@ mod tests {
         assert!(p("07:30 08:45 10:00").is_empty());
         assert!(p("ul. Wołoska 137, 02-507 Warszawa").is_empty());
         assert!(p("1 2 3 4 5 6 7 8 9").is_empty());
+    }
+
+    #[test]
+    fn numbers_of_other_countries() {
+        use phonenumber::country::Id;
+        let f = |s: &str, id| -> Vec<String> {
+            find_all_in(s, Region::Country(id))
+                .into_iter()
+                .map(|h| h.e164)
+                .collect()
+        };
+        assert_eq!(f("087 330 1201", Id::IE), ["+353873301201"]);
+        assert_eq!(f("Tel: 01 809 3000", Id::IE), ["+35318093000"]);
+        assert_eq!(f("(555) 010-2233", Id::US), ["+15550102233"]);
+        assert_eq!(f("661-555-9001", Id::US), ["+16615559001"]);
+        assert_eq!(f("07700 900123", Id::GB), ["+447700900123"]);
+        assert_eq!(f("+48 601 234 567", Id::US), ["+48601234567"]);
+        assert!(f("CA 90272", Id::US).is_empty());
+        assert!(f("1, 2, 3", Id::US).is_empty());
+        assert_eq!(Region::from_code("pl"), Some(Region::Pl));
+        assert_eq!(Region::from_code("IE"), Some(Region::Country(Id::IE)));
+        assert_eq!(Region::from_code("XX"), None);
     }
 
     #[test]

@@ -83,8 +83,14 @@ impl Row {
         let (sec, len) = longest_prefix(f, SECTION_HEADINGS)?;
         let rest = f[len..].trim();
         // "Locations - 4:45 AM" is a department's call, not a heading.
-        if times::value_only(super::text::trim_punct(rest)).is_some() {
+        if times::value_only(super::text::trim_punct(rest)).is_some() && sec != Section::Advance {
             return None;
+        }
+        // "Tomorrow's call 18:00, Sat 27 Sep": one line about the next day.
+        if sec == Section::Advance
+            && (!times::find_all(rest).is_empty() || !super::dates::find_all(rest).is_empty())
+        {
+            return Some(sec);
         }
         let opens = self.is_heading()
             || (rest.is_empty() && self.cells.len() == 1)
@@ -286,6 +292,7 @@ pub fn rows_and_repairs(doc: &TextDoc) -> (Vec<Row>, Vec<String>) {
                     c
                 })
                 .collect();
+            let cells = join_meridiem(cells);
             if !cells.is_empty() {
                 let row = Row::new(p, line.y, cells, spacing, left);
                 // "Page 1 of 2" between the rows of a table that runs onto
@@ -316,6 +323,32 @@ pub fn rows_and_repairs(doc: &TextDoc) -> (Vec<Row>, Vec<String>) {
         }
     }
     (kept, repairs)
+}
+
+/// A cell holding only "AM"/"PM" belongs to the time before it: a wide
+/// letter gap split "6:00 PM" into two cells, and read alone "6:00" would be
+/// six in the morning.
+fn join_meridiem(cells: Vec<Cell>) -> Vec<Cell> {
+    let mut out: Vec<Cell> = Vec::with_capacity(cells.len());
+    for c in cells {
+        let f = super::text::fold(c.text.trim());
+        let meridiem = matches!(f.as_str(), "am" | "pm" | "a.m." | "p.m.");
+        match out.last_mut() {
+            Some(prev)
+                if meridiem
+                    && prev
+                        .text
+                        .trim_end()
+                        .ends_with(|ch: char| ch.is_ascii_digit()) =>
+            {
+                prev.text.push(' ');
+                prev.text.push_str(c.text.trim());
+                prev.x1 = c.x1;
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Typical distance between consecutive lines at `ys` (a low quantile, so

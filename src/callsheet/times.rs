@@ -167,10 +167,53 @@ pub fn parse_at(s: &str, bare_hour_ok: bool) -> Option<(Hm, usize)> {
 }
 
 /// The time printed right after a label (`CALL 6:30 · koniec…`,
-/// `Call: godz. 7`): only separators and lead words may come between.
+/// `Call: godz. 7`, a 24-hour `CALL 0730`): only separators and lead words
+/// may come between.
 pub fn after_label(rest: &str) -> Option<Hm> {
     let (s, hour_word) = skip_leads(rest);
-    parse_at(s, hour_word).map(|(t, _)| t)
+    parse_at(s, hour_word)
+        .or_else(|| compact_at(s))
+        .map(|(t, _)| t)
+}
+
+/// A four-digit 24-hour time (`0730`, `1900hrs`). Only where a label says a
+/// time is meant: elsewhere four digits are a year, a house number or a count.
+fn compact_at(s: &str) -> Option<(Hm, usize)> {
+    if digits(s) != 4 {
+        return None;
+    }
+    let h: u8 = s[..2].parse().ok()?;
+    let m: u8 = s[2..4].parse().ok()?;
+    if h > 23 || m > 59 {
+        return None;
+    }
+    let mut used = 4;
+    for unit in ["hrs", "hr", "h"] {
+        if s[4..].starts_with(unit) {
+            used += unit.len();
+            break;
+        }
+    }
+    let rest = &s[used..];
+    if rest.starts_with(|c: char| c.is_alphanumeric() || matches!(c, '.' | '/' | ',' | '-')) {
+        return None;
+    }
+    // "1200 N Vine St" is a house number: a word right after four bare
+    // digits makes them part of an address or a count.
+    if used == 4 && rest.trim_start().starts_with(char::is_alphabetic) {
+        return None;
+    }
+    Some((Hm { h, m }, used))
+}
+
+/// [`value_only`], or a cell holding only a four-digit 24-hour time: for
+/// the cell beside or under a time label.
+pub fn labelled_value(cell: &str) -> Option<Hm> {
+    value_only(cell).or_else(|| {
+        let (s, _) = skip_leads(cell.trim());
+        let (t, used) = compact_at(s)?;
+        s[used..].trim().is_empty().then_some(t)
+    })
 }
 
 /// A cell that holds nothing but a time (`09:00`, `godz. 19:00`, `7:30 PM`,
@@ -289,6 +332,8 @@ mod tests {
         assert_eq!(v("13 pm"), None);
         assert_eq!(v("07:00 sunrise"), None);
         assert_eq!(after_label(" 24 km/h"), None);
+        assert_eq!(after_label(" 2024-03-15"), None);
+        assert_eq!(after_label(" 1200 N Vine St"), None);
         assert_eq!(after_label(" sheet"), None);
     }
 
@@ -320,6 +365,20 @@ mod tests {
                 .as_deref(),
             Some("07:00")
         );
+    }
+
+    #[test]
+    fn four_digit_times_only_after_a_label() {
+        let a = |s: &str| after_label(s).map(|t| t.to_string());
+        assert_eq!(a(": 0730").as_deref(), Some("07:30"));
+        assert_eq!(a(" 1900hrs").as_deref(), Some("19:00"));
+        assert_eq!(a(" 2460"), None);
+        assert_eq!(
+            labelled_value("0645").map(|t| t.to_string()).as_deref(),
+            Some("06:45")
+        );
+        assert_eq!(value_only("0645"), None);
+        assert!(find_all("call 0730 at 1200 n vine").is_empty());
     }
 
     #[test]

@@ -55,7 +55,19 @@ pub const TIME_LABELS: &[(&str, TimeLabel)] = &[
     ("gotowosc", TimeLabel::FirstShot),
     ("pierwsze ujecie", TimeLabel::FirstShot),
     ("shooting call", TimeLabel::FirstShot),
-    ("shoot call", TimeLabel::FirstShot),
+    // "SHOOT CALL 05:30" heads a commercial's sheet as its one crew call.
+    ("shoot call", TimeLabel::Call(4)),
+    ("zbiorka calej ekipy", TimeLabel::Call(5)),
+    ("call dla calej ekipy", TimeLabel::Call(5)),
+    ("main unit call", TimeLabel::Call(4)),
+    ("first unit call", TimeLabel::Call(4)),
+    ("production call", TimeLabel::Other),
+    ("talent call", TimeLabel::Other),
+    ("second unit call", TimeLabel::Other),
+    ("2nd unit call", TimeLabel::Other),
+    ("makeup call", TimeLabel::Other),
+    ("load in", TimeLabel::Other),
+    ("load-in", TimeLabel::Other),
     ("first shot", TimeLabel::FirstShot),
     ("first setup", TimeLabel::FirstShot),
     ("camera ready", TimeLabel::FirstShot),
@@ -148,6 +160,11 @@ pub const PLACE_LABELS: &[(&str, PlaceLabel)] = &[
     ("base / parking", PlaceLabel::Base),
     ("baza / odbior sprzetu", PlaceLabel::Base),
     ("baza", PlaceLabel::Base),
+    ("miejsce zbiorki", PlaceLabel::Base),
+    ("punkt zbiorki", PlaceLabel::Base),
+    ("baza produkcyjna", PlaceLabel::Base),
+    ("baza ekipy", PlaceLabel::Base),
+    ("crew base", PlaceLabel::Base),
     ("odbior sprzetu", PlaceLabel::Base),
     ("zaplecze techniczne", PlaceLabel::Base),
     ("shooting location", PlaceLabel::Location),
@@ -260,6 +277,24 @@ pub const SECTION_HEADINGS: &[(&str, Section)] = &[
     ("weather", Section::Other),
 ];
 
+/// Words that put what follows on another day than the sheet's own
+/// ("Jutro (dzień 19) zbiórka 8:00", "tomorrow's call 18:00").
+pub const OTHER_DAY: &[&str] = &[
+    "jutro",
+    "jutrzejszy",
+    "jutrzejsza",
+    "nastepny dzien",
+    "nastepnego dnia",
+    "na nastepny dzien",
+    "pojutrze",
+    "tomorrow",
+    "tomorrow's",
+    "tomorrows",
+    "next day",
+    "next day's",
+    "advance",
+];
+
 /// Lines that say when the sheet was issued: their date is not a shooting day.
 pub const ISSUED: &[&str] = &[
     "wydano",
@@ -271,6 +306,16 @@ pub const ISSUED: &[&str] = &[
     "sporzadzil",
     "opracowal",
     "prepared",
+    "published",
+    "opublikowano",
+    "last updated",
+    "updated",
+    "generated",
+    "created",
+    "print date",
+    "date printed",
+    "wyslano",
+    "sent",
 ];
 
 /// Words before a page number in a page's header or footer ("Strona 1/2").
@@ -285,10 +330,35 @@ pub const DAY_OFF: &[&str] = &[
     "rest day",
     "no shooting",
     "no shoot",
-    "odwolane",
-    "cancelled",
-    "canceled",
 ];
+
+/// A shooting day that was planned and is called off: the day is kept, marked
+/// `cancelled`, so its calendar events are removed and the crew told.
+/// Phrases that say so of the day as a whole.
+pub const DAY_CANCELLED: &[&str] = &[
+    "dzien odwolany",
+    "dzien zdjeciowy odwolany",
+    "zdjecia odwolane",
+    "zdjecia sa odwolane",
+    "odwolany dzien",
+    "plan odwolany",
+    "day cancelled",
+    "day canceled",
+    "shoot cancelled",
+    "shoot canceled",
+    "shooting cancelled",
+    "shooting canceled",
+    "shoot day cancelled",
+    "shoot day canceled",
+    "cancelled shoot",
+    "call cancelled",
+    "call canceled",
+    "annule",
+];
+
+/// A word that says "cancelled" alone: of the day only when it stands in a
+/// heading, a cell of its own, or next to the day's date.
+pub const CANCELLED_WORDS: &[&str] = &["odwolany", "odwolane", "odwolana", "cancelled", "canceled"];
 
 /// Words before a version number that make it a *previous* version
 /// ("zastępuje wersję 1", "replaces v2").
@@ -489,6 +559,50 @@ pub const MONTHS: &[(&str, u32)] = &[
     ("nov", 11),
     ("december", 12),
     ("dec", 12),
+    // French, Spanish, Italian and German: co-productions print them, and
+    // a sheet in another language must still give its date (full names
+    // only: short forms collide with Polish and English words).
+    ("janvier", 1),
+    ("fevrier", 2),
+    ("mars", 3),
+    ("avril", 4),
+    ("mai", 5),
+    ("juin", 6),
+    ("juillet", 7),
+    ("aout", 8),
+    ("septembre", 9),
+    ("octobre", 10),
+    ("novembre", 11),
+    ("decembre", 12),
+    ("enero", 1),
+    ("febrero", 2),
+    ("marzo", 3),
+    ("abril", 4),
+    ("mayo", 5),
+    ("junio", 6),
+    ("julio", 7),
+    ("agosto", 8),
+    ("septiembre", 9),
+    ("setiembre", 9),
+    ("octubre", 10),
+    ("noviembre", 11),
+    ("diciembre", 12),
+    ("gennaio", 1),
+    ("febbraio", 2),
+    ("aprile", 4),
+    ("maggio", 5),
+    ("giugno", 6),
+    ("luglio", 7),
+    ("settembre", 9),
+    ("ottobre", 10),
+    ("dicembre", 12),
+    ("januar", 1),
+    ("februar", 2),
+    ("marz", 3),
+    ("juni", 6),
+    ("juli", 7),
+    ("oktober", 10),
+    ("dezember", 12),
 ];
 
 /// Weekday names (folded), full and abbreviated.
@@ -526,6 +640,32 @@ pub const WEEKDAYS: &[&str] = &[
     "fri",
     "sat",
     "sun",
+    "lundi",
+    "mardi",
+    "mercredi",
+    "jeudi",
+    "vendredi",
+    "samedi",
+    "dimanche",
+    "lunes",
+    "martes",
+    "miercoles",
+    "jueves",
+    "viernes",
+    "sabado",
+    "domingo",
+    "lunedi",
+    "martedi",
+    "mercoledi",
+    "giovedi",
+    "venerdi",
+    "montag",
+    "dienstag",
+    "mittwoch",
+    "donnerstag",
+    "freitag",
+    "samstag",
+    "sonntag",
 ];
 
 /// Weekday names (folded) with their number, Monday = 0, to check a date
@@ -564,6 +704,32 @@ pub const WEEKDAY_NUMBERS: &[(&str, u8)] = &[
     ("sat", 5),
     ("sunday", 6),
     ("sun", 6),
+    ("lundi", 0),
+    ("mardi", 1),
+    ("mercredi", 2),
+    ("jeudi", 3),
+    ("vendredi", 4),
+    ("samedi", 5),
+    ("dimanche", 6),
+    ("lunes", 0),
+    ("martes", 1),
+    ("miercoles", 2),
+    ("jueves", 3),
+    ("viernes", 4),
+    ("sabado", 5),
+    ("domingo", 6),
+    ("lunedi", 0),
+    ("martedi", 1),
+    ("mercoledi", 2),
+    ("giovedi", 3),
+    ("venerdi", 4),
+    ("montag", 0),
+    ("dienstag", 1),
+    ("mittwoch", 2),
+    ("donnerstag", 3),
+    ("freitag", 4),
+    ("samstag", 5),
+    ("sonntag", 6),
 ];
 
 /// Row labels of the production's day number, the number in the next cell

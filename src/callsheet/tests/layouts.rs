@@ -219,6 +219,7 @@ fn english_sheet_with_row_labels() {
         &from_layout_text(ENGLISH),
         &crate::callsheet::Options {
             production: Some("TLN".into()),
+            ..Default::default()
         },
     );
     assert_eq!(named[0].production.as_deref(), Some("TLN"));
