@@ -552,12 +552,30 @@ pub fn shoot_day(rows: &[Row]) -> Option<u32> {
             }
         }
     }
+    // "DAY | 2 | OF | 3": a total printed with it, across cells.
+    for row in rows.iter().filter(|r| r.cells.len() > 1) {
+        let joined = row.folded.join(" ");
+        for (re, _) in SHOOT_DAY.iter() {
+            for c in re.captures_iter(&joined) {
+                let total = c.get(2).is_some_and(|t| !t.as_str().is_empty());
+                if let (true, Some(Ok(n))) = (total, c.get(1).map(|n| n.as_str().parse::<u32>())) {
+                    if n > 0 {
+                        return Some(n);
+                    }
+                }
+            }
+        }
+    }
     // A table row: label cell "DZ" / "Dzień zdjęciowy" / "Shoot day", the
-    // number in the next cell.
+    // number in the next cell; a bare "DAY" only in a short header row (in
+    // a scene table "DAY | 2" is the time of day and a page count).
     for row in rows {
         for (i, f) in row.folded.iter().enumerate() {
             let label = f.trim().trim_end_matches(':');
-            if super::vocab::SHOOT_DAY_LABELS.contains(&label) {
+            let bare_day = matches!(label, "day" | "dzien")
+                && row.cells.len() <= 3
+                && !row.folded.iter().any(|o| o.contains('/'));
+            if super::vocab::SHOOT_DAY_LABELS.contains(&label) || bare_day {
                 let next = row.folded.get(i + 1).map(|n| n.trim()).unwrap_or("");
                 let num = next.split(['/', ' ']).next().unwrap_or("");
                 if let Ok(n) = num.parse::<u32>() {

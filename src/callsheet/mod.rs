@@ -34,6 +34,7 @@ pub mod scenes;
 pub mod times;
 pub mod vocab;
 
+mod addresses;
 mod contacts;
 mod country;
 mod days;

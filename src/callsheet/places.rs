@@ -715,6 +715,9 @@ fn address_span(fo: &Folded) -> Option<(usize, usize)> {
         };
         return Some((start, town_end(fo, m.end())));
     }
+    if let Some(span) = super::addresses::span(fo) {
+        return Some(span);
+    }
     // No postal code: a street with a number, to the end of its line group.
     let s = street_start(f, f.len())?;
     let rest = &f[s..];

@@ -73,6 +73,15 @@ impl Folded {
         }
     }
 
+    /// The folded byte offset of printed byte offset `o` (rounded down to a
+    /// char boundary).
+    pub fn folded_at(&self, o: usize) -> usize {
+        match self.map.binary_search_by_key(&o, |&(_, b)| b) {
+            Ok(i) => self.map[i].0,
+            Err(i) => self.map[i.saturating_sub(1)].0,
+        }
+    }
+
     /// The printed text for folded range `a..b`.
     pub fn orig_slice(&self, a: usize, b: usize) -> &str {
         let (oa, ob) = (self.orig_at(a), self.orig_at(b));

@@ -228,11 +228,12 @@ fn build_line(mut glyphs: Vec<Placed>) -> Option<Line> {
 
     let y = kept.iter().filter(|g| !g.space).map(|g| g.y).sum::<f32>()
         / kept.iter().filter(|g| !g.space).count().max(1) as f32;
+    let tracking = tracking_of(&kept);
     let mut cells: Vec<Cell> = Vec::new();
     let mut cur: Option<(Cell, usize, usize)> = None; // cell, bold glyphs, glyphs
     let mut prev: Option<(f32, f32)> = None; // x1 and size of the last visible glyph
     let mut spaces = 0usize;
-    for g in kept {
+    for (gi, g) in kept.into_iter().enumerate() {
         if g.space {
             spaces += 1;
             continue;
@@ -242,9 +243,12 @@ fn build_line(mut glyphs: Vec<Placed>) -> Option<Line> {
             Some((px1, psize)) => {
                 let em = psize.max(g.size);
                 let gap = g.x0 - px1;
+                // Letter-spaced text ("G E N E R A L  C A L L"): every gap
+                // carries the tracking, a word gap carries it twice.
+                let t = tracking[gi] * em;
                 (
-                    gap > CELL_GAP * em || spaces >= SPACES_FOR_CELL,
-                    spaces > 0 || gap > WORD_GAP * em,
+                    gap > CELL_GAP * em + 2.0 * t || spaces >= SPACES_FOR_CELL,
+                    (spaces > 0 && t == 0.0) || gap > WORD_GAP * em + t,
                 )
             }
         };
@@ -290,6 +294,53 @@ fn build_line(mut glyphs: Vec<Placed>) -> Option<Line> {
         return None;
     }
     Some(Line { y, cells })
+}
+
+/// The letter spacing (in em) of the run each glyph of a line belongs to, 0
+/// for ordinary text. A run is glyphs of one size with no gap wider than
+/// 1.5 em; it is letter-spaced when most gaps between its letters are alike
+/// and wider than a word gap of ordinary text would be inside a word
+/// (print views of web apps set headings with CSS `letter-spacing`).
+fn tracking_of(glyphs: &[Placed]) -> Vec<f32> {
+    let mut out = vec![0.0; glyphs.len()];
+    let visible: Vec<usize> = (0..glyphs.len()).filter(|&i| !glyphs[i].space).collect();
+    let mut start = 0;
+    while start < visible.len() {
+        let mut end = start + 1;
+        while end < visible.len() {
+            let (a, b) = (&glyphs[visible[end - 1]], &glyphs[visible[end]]);
+            let em = a.size.max(b.size);
+            let same_size = (a.size - b.size).abs() <= 0.15 * em;
+            if !same_size || b.x0 - a.x1 > 1.5 * em {
+                break;
+            }
+            end += 1;
+        }
+        // Gaps between single letters only: OCR word boxes and whole-word
+        // text runs have word gaps, not tracking.
+        let mut gaps: Vec<f32> = visible[start..end]
+            .windows(2)
+            .map(|w| (&glyphs[w[0]], &glyphs[w[1]]))
+            .filter(|(a, b)| a.text.chars().count() == 1 && b.text.chars().count() == 1)
+            .map(|(a, b)| (b.x0 - a.x1) / a.size.max(b.size))
+            .filter(|g| *g < 0.55)
+            .collect();
+        gaps.sort_by(f32::total_cmp);
+        let wide = gaps.iter().filter(|g| **g > 0.08).count();
+        if gaps.len() >= 3 && wide * 10 >= gaps.len() * 7 {
+            let t = gaps[gaps.len() / 2];
+            for &i in &visible[start..end] {
+                out[i] = t;
+            }
+            // The explicit spaces inside the run belong to it too.
+            let (lo, hi) = (visible[start], visible[end - 1]);
+            for v in out.iter_mut().take(hi + 1).skip(lo) {
+                *v = t;
+            }
+        }
+        start = end;
+    }
+    out
 }
 
 fn finish_cell((mut cell, bold, n): (Cell, usize, usize)) -> Cell {
@@ -341,6 +392,31 @@ mod tests {
         g.extend(glyphs("dnia", 32.0, 50.0, 10.0, 5.0));
         let p = build_page(&g, 595.0, 842.0);
         assert_eq!(texts(&p), vec![vec!["Plan dnia"]]);
+    }
+
+    #[test]
+    fn letter_spaced_words_keep_their_word_gaps() {
+        // 10 pt glyphs 5 pt wide with 2 pt tracking; a word gap of 2 + 3 + 2.
+        let mut g = Vec::new();
+        let mut x = 10.0;
+        for word in ["GENERAL", "CALL"] {
+            for c in word.chars() {
+                g.push(Glyph {
+                    text: c.to_string(),
+                    x0: x,
+                    y0: 50.0,
+                    x1: x + 5.0,
+                    y1: 50.0,
+                    size: 10.0,
+                    bold: false,
+                });
+                x += 7.0;
+            }
+            x += 5.0;
+        }
+        g.extend(glyphs("LUNCH", 200.0, 50.0, 10.0, 5.0));
+        let p = build_page(&g, 595.0, 842.0);
+        assert_eq!(texts(&p), vec![vec!["GENERAL CALL", "LUNCH"]]);
     }
 
     #[test]

@@ -1,0 +1,158 @@
+//! Street addresses of English-speaking countries, found by how they end:
+//! a US state and ZIP (`Los Angeles, CA 90027`), a Canadian postal code
+//! (`Toronto, ON M6N 3A7`), a UK postcode (`Little Marlow SL7 2QR`) or an Irish
+//! district, county or Eircode (`Raheny, Dublin 5, Ireland`). Polish addresses
+//! (`NN-NNN Town`) are found in [`super::places`].
+//!
+//! The address starts after the last strong break before its end (a line
+//! break, ` - `, ` — `, `: `, ` · `), at the first comma-separated part that
+//! opens with a house number or is a named street ("Ashcombe Lane"); what
+//! comes before is the place's name.
+
+use super::text::Folded;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// The end of an address (printed text, so capitals count).
+static END: LazyLock<Regex> = LazyLock::new(|| {
+    super::text::static_regex(concat!(
+        r"\b(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\b",
+        r"|\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b",
+        r"|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b",
+        r"|\bDublin\s+\d{1,2}\b|\bCo\.\s+[A-Z][a-z]+\b|\b[AC-FHKNPRTV-Y]\d{2}\s[AC-FHKNPRTV-Y0-9]{4}\b",
+    ))
+});
+
+/// A country name after the code belongs to the address.
+static COUNTRY: LazyLock<Regex> = LazyLock::new(|| {
+    super::text::static_regex(
+        r"^,?\s*(?:Ireland|USA|U\.S\.A\.|United States|UK|U\.K\.|United Kingdom|England|Scotland|Wales|Canada)\b",
+    )
+});
+
+/// Street words that make a part of an address a street ("Ashcombe Lane").
+const STREET_WORDS: &[&str] = &[
+    "Road",
+    "Rd",
+    "Rd.",
+    "Street",
+    "St",
+    "St.",
+    "Lane",
+    "Ln",
+    "Ln.",
+    "Avenue",
+    "Ave",
+    "Ave.",
+    "Drive",
+    "Dr",
+    "Dr.",
+    "Boulevard",
+    "Blvd",
+    "Blvd.",
+    "Way",
+    "Place",
+    "Pl",
+    "Court",
+    "Ct",
+    "Square",
+    "Sq",
+    "Terrace",
+    "Crescent",
+    "Highway",
+    "Hwy",
+    "Parkway",
+    "Pkwy",
+    "Park",
+    "Row",
+    "Close",
+    "Mews",
+    "Hill",
+    "Quay",
+    "Wharf",
+    "Green",
+    "Gardens",
+    "Walk",
+    "Trail",
+];
+
+const BREAKS: &[&str] = &["\n", " - ", " – ", " — ", ": ", " · ", " | ", "("];
+
+/// The folded byte span of an English-speaking country's address in `fo`.
+pub fn span(fo: &Folded) -> Option<(usize, usize)> {
+    let orig = fo.orig.as_str();
+    let m = END.find(orig)?;
+    let mut end = m.end();
+    if let Some(c) = COUNTRY.find(&orig[end..]) {
+        end += c.end();
+    }
+    let head = &orig[..m.start()];
+    let from = BREAKS
+        .iter()
+        .filter_map(|b| head.rfind(b).map(|i| i + b.len()))
+        .max()
+        .unwrap_or(0);
+    let start = from + street_part(&orig[from..m.start()]);
+    let start = start + (orig[start..].len() - orig[start..].trim_start().len());
+    (start < end).then(|| (fo.folded_at(start), fo.folded_at(end)))
+}
+
+/// Where the street begins in `text` (the parts of an address before its
+/// town and code): the first comma-separated part that opens with a house
+/// number or ends with a street word; 0 when none does.
+fn street_part(text: &str) -> usize {
+    let mut at = 0;
+    for part in text.split(',') {
+        let p = part.trim();
+        let numbered = p.starts_with(|c: char| c.is_ascii_digit());
+        let street = p
+            .split_whitespace()
+            .last()
+            .is_some_and(|w| STREET_WORDS.contains(&w));
+        if numbered || street {
+            return at;
+        }
+        at += part.len() + 1;
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> Option<String> {
+        let fo = Folded::new(s);
+        span(&fo).map(|(a, b)| fo.orig_slice(a, b).to_string())
+    }
+
+    #[test]
+    fn addresses_by_their_end() {
+        for (text, want) in [
+            (
+                "Ashcombe Manor - Ashcombe Lane, Little Marlow, Buckinghamshire SL7 2QR",
+                "Ashcombe Lane, Little Marlow, Buckinghamshire SL7 2QR",
+            ),
+            (
+                "Griffith Observatory, 2800 E Observatory Rd, Los Angeles, CA 90027",
+                "2800 E Observatory Rd, Los Angeles, CA 90027",
+            ),
+            (
+                "Bull Island - North Beach car park\nJames Larkin Road, Raheny, Dublin 5, Ireland",
+                "James Larkin Road, Raheny, Dublin 5, Ireland",
+            ),
+            (
+                "Base Camp — Will Rogers Beach Lot\n17000 CA-1, Pacific Palisades, CA 90272",
+                "17000 CA-1, Pacific Palisades, CA 90272",
+            ),
+            (
+                "Casa Loma, 1 Austin Terrace, Toronto, ON M5R 1X8",
+                "1 Austin Terrace, Toronto, ON M5R 1X8",
+            ),
+        ] {
+            assert_eq!(addr(text).as_deref(), Some(want), "{text}");
+        }
+        assert_eq!(addr("Scene 42 INT. VEHICLE"), None);
+        assert_eq!(addr("ul. Hoża 51, 00-681 Warszawa"), None);
+    }
+}
