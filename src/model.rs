@@ -17,6 +17,10 @@ pub struct ParseResult {
     pub schedules: Vec<ShootDay>,
     /// Why (part of) the input could not be read; empty when all was read.
     pub errors: Vec<String>,
+    /// What a person should know about a file that was read: a PDF that is
+    /// not a schedule (a contract, an invoice) and why it was judged so.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -51,6 +51,7 @@ pub fn parse_path(path: &Path, opts: &ParseOptions) -> ParseResult {
             email: None,
             schedules: vec![],
             errors: vec![e],
+            warnings: vec![],
         },
     }
 }
@@ -93,10 +94,14 @@ pub fn parse_bytes(name: &str, kind: SourceKind, bytes: &[u8], opts: &ParseOptio
         email: None,
         schedules: vec![],
         errors: vec![],
+        warnings: vec![],
     };
     match kind {
-        SourceKind::Pdf => match parse_pdf(bytes, opts, None) {
-            Ok(days) => out.schedules = days,
+        SourceKind::Pdf => match read_pdf(bytes, opts, None) {
+            Ok(sheet) => {
+                out.schedules = sheet.days;
+                out.warnings.extend(sheet.not_a_schedule);
+            }
             Err(e) => out.errors.push(e),
         },
         SourceKind::Email => match mail::read(bytes, &opts.filter) {
@@ -105,8 +110,13 @@ pub fn parse_bytes(name: &str, kind: SourceKind, bytes: &[u8], opts: &ParseOptio
                     let received = read.summary.date.as_deref().and_then(mail_date);
                     let mut days = Vec::new();
                     for att in &read.pdfs {
-                        match parse_pdf(&att.bytes, opts, received) {
-                            Ok(d) => days.extend(d),
+                        match read_pdf(&att.bytes, opts, received) {
+                            Ok(sheet) => {
+                                days.extend(sheet.days);
+                                out.warnings.extend(
+                                    sheet.not_a_schedule.map(|w| format!("{}: {w}", att.name)),
+                                );
+                            }
                             Err(e) => out.errors.push(format!("{}: {e}", att.name)),
                         }
                     }
@@ -135,19 +145,29 @@ pub fn parse_pdf(
     opts: &ParseOptions,
     received: Option<chrono::NaiveDate>,
 ) -> Result<Vec<ShootDay>, String> {
+    read_pdf(bytes, opts, received).map(|s| s.days)
+}
+
+/// [`parse_pdf`], with the reason when the PDF is not a schedule at all.
+pub fn read_pdf(
+    bytes: &[u8],
+    opts: &ParseOptions,
+    received: Option<chrono::NaiveDate>,
+) -> Result<callsheet::Sheet, String> {
     let doc = pdf::read(bytes, &opts.pdf).map_err(|e| e.to_string())?;
     let read_opts = callsheet::Options {
         production: None,
         phone_region: Some(opts.phone_region.clone()),
         received,
     };
-    let mut days = callsheet::read_with(&doc, &read_opts);
-    for d in &mut days {
+    let mut sheet = callsheet::read_sheet(&doc, &read_opts);
+    for d in &mut sheet.days {
         if d.production.is_none() {
             d.production = Some(opts.production.clone());
         }
     }
-    Ok(merge_days(days))
+    sheet.days = merge_days(std::mem::take(&mut sheet.days));
+    Ok(sheet)
 }
 
 /// One entry per date, by date: when two documents in one message state the

@@ -232,11 +232,14 @@ fn wn_and_pl_markers() {
     let d = doc(&[
         &["PLAN ZDJĘCIOWY", "sobota, 20.04.2024"],
         &["Zbiórka 7:00"],
-        &["SCENY"],
+        &["Sc.", "Opis", "Pora"],
         &["23", "WN. MIESZKANIE — KUCHNIA", "D"],
+        &["12:30 - OBIAD (30 min)"],
         &["31", "PL. POLE MOKOTOWSKIE — ALEJKA", "D"],
     ]);
-    assert_eq!(one(&d).set_type, Some(mp2::model::SetType::IntExt));
+    let day = one(&d);
+    assert_eq!(day.scenes, ["23", "31"]);
+    assert_eq!(day.set_type, Some(mp2::model::SetType::IntExt));
 }
 
 /// The first item of an inline department list was dropped.

@@ -140,6 +140,18 @@ pub fn labelled_times(rows: &[Row]) -> Vec<TimeHit> {
                     });
                     continue;
                 }
+                // A running order's row: "07:00 – 07:30 | 30m | Zbiórka
+                // ekipy / śniadanie" — the row's time is the label's.
+                if ci > 0 && trim_punct(&f[..pos]).is_empty() {
+                    if let Some(t) = row.folded.first().and_then(|c| times::leading(c)) {
+                        out.push(TimeHit {
+                            label,
+                            time: t,
+                            row: ri,
+                        });
+                        continue;
+                    }
+                }
                 if !value_free(own) {
                     continue;
                 }
@@ -287,8 +299,14 @@ fn pairs(orig: &str) -> Vec<(String, Hm)> {
     let mut from = 0;
     for (a, b, t) in times::find_all(&fo.text) {
         let name = fo.orig_slice(from, a);
-        let name = name.rsplit(['·', ';', '|', ',', '•']).next().unwrap_or("");
         let name = trim_punct(name).trim_end_matches(['-', '=', ':']).trim();
+        // "Godziny zbiórki pionów: Charakteryzacja 6:00": the list's own
+        // label before a colon is not part of the first name.
+        let name = name
+            .rsplit(['·', ';', '|', ',', '•', ':'])
+            .next()
+            .unwrap_or("");
+        let name = trim_punct(name);
         from = b;
         if name.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
             out.push((super::text::squash(name), t));

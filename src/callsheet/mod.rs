@@ -41,6 +41,7 @@ mod days;
 mod fields;
 mod places;
 mod sheet;
+mod structure;
 mod text;
 
 #[cfg(test)]
@@ -75,8 +76,39 @@ pub fn read(doc: &TextDoc) -> Vec<ShootDay> {
     read_with(doc, &Options::default())
 }
 
+/// What a document holds: its shooting days, or why it is not a schedule.
+#[derive(Debug, Clone, Default)]
+pub struct Sheet {
+    pub days: Vec<ShootDay>,
+    /// Set when the document has no call-sheet structure at all (a
+    /// contract, an invoice): the reason, for a person.
+    pub not_a_schedule: Option<String>,
+}
+
 /// [`read`] with what the caller knows about the production.
 pub fn read_with(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
+    read_sheet(doc, opts).days
+}
+
+/// [`read_with`], saying why when the document is not a schedule.
+pub fn read_sheet(doc: &TextDoc, opts: &Options) -> Sheet {
+    let (rows, _) = sheet::rows_and_repairs(doc);
+    if let Some(reason) = structure::not_a_schedule(&rows) {
+        return Sheet {
+            days: Vec::new(),
+            not_a_schedule: Some(reason),
+        };
+    }
+    let days = read_days(doc, opts);
+    let not_a_schedule = (days.is_empty() && !rows.is_empty())
+        .then(|| "no shooting date found: the document states no date of a shooting day".into());
+    Sheet {
+        days,
+        not_a_schedule,
+    }
+}
+
+fn read_days(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
     let (rows, repairs) = sheet::rows_and_repairs(doc);
     if rows.is_empty() {
         return Vec::new();

@@ -117,7 +117,16 @@ fn label_form(
         .strip_prefix(':')
         .or_else(|| t.strip_prefix("— "))
         .or_else(|| t.strip_prefix("– "))
+        .or_else(|| t.strip_prefix("- "))
     {
+        // "LOCATION 1 - CALL: 07:00": the place's own call, its address on
+        // the lines below.
+        let own_call = longest_prefix(r.trim_start(), TIME_LABELS).is_some_and(|(_, l)| {
+            super::times::value_only(trim_punct(&r.trim_start()[l..])).is_some()
+        });
+        if own_call {
+            return Some((kind, Form::Whole));
+        }
         let start = f.len() - r.len();
         return Some((kind, Form::Inline(start)));
     }

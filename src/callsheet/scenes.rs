@@ -187,7 +187,38 @@ pub fn read(rows: &[Row]) -> (Vec<String>, Option<SetType>) {
     if set.is_none() {
         set = labelled_set_type(rows);
     }
+    if set.is_none() && !scenes.is_empty() {
+        set = scene_line_set_types(rows);
+    }
     (scenes, set)
+}
+
+/// The set types of scene lines in running text ("Sc. 47 — WN. MIESZKANIE",
+/// "SC 44 — EXT. AIRFIELD"), for a schedule that lists scenes without a
+/// scene table.
+fn scene_line_set_types(rows: &[Row]) -> Option<SetType> {
+    let mut set = None;
+    for f in rows.iter().flat_map(|r| r.folded.iter()) {
+        let mut from = 0;
+        while let Some(i) = f[from..].find("sc") {
+            let at = from + i;
+            from = at + 2;
+            if at > 0 && f[..at].ends_with(char::is_alphanumeric) {
+                continue;
+            }
+            let Some((_, used)) = scene_at_start(&f[at..]) else {
+                continue;
+            };
+            // Further scene numbers ("Sc. 48, 49 —"), then the set type.
+            let rest = f[at + used..].trim_start_matches(|c: char| {
+                c.is_ascii_digit() || c.is_whitespace() || matches!(c, ',' | '—' | '–' | '-' | ':')
+            });
+            if let Some(t) = set_type_prefix(rest) {
+                set = Some(SetType::combine(set, t));
+            }
+        }
+    }
+    set
 }
 
 /// A row labelled with the set type ("INT/EXT | EXT", "Plener/wnętrze:
@@ -305,7 +336,20 @@ fn read_table(
                     // row ("LOKACJA 1: …") continues the table, anything else
                     // (sunrise, meals, calls) ends it.
                     let is_group = longest_prefix(first.trim_start(), PLACE_LABELS).is_some();
-                    if !is_group {
+                    // A break row ("12:30 - OBIAD", "Company move at
+                    // 13:00") inside the table: scenes follow it.
+                    let scenes_follow = (ri + 1..rows.len().min(ri + 4)).any(|k| {
+                        let r = &rows[k];
+                        !r.is_heading()
+                            && r.section().is_none()
+                            && r.cells.iter().zip(&r.folded).any(|(c, f)| {
+                                c.x0 <= sc_cell.x1 + em(c) * 2.0
+                                    && gap(c, sc_cell) <= em(c) * 3.0
+                                    && scene_at_start(f).is_some()
+                                    && r.cells.len() > 2
+                            })
+                    });
+                    if !is_group && !scenes_follow {
                         return ri;
                     }
                 } else if starts_left && row.cells.len() == 1 && scene_at_start(first).is_none() {

@@ -227,6 +227,23 @@ pub fn value_only(cell: &str) -> Option<Hm> {
     rest.is_empty().then_some(t)
 }
 
+/// The time a cell of a running order starts at: a time alone (`07:00`) or
+/// the start of a range (`06:30 – 07:00`, `7:00-7:30 AM`).
+pub fn leading(cell: &str) -> Option<Hm> {
+    if let Some(t) = value_only(cell) {
+        return Some(t);
+    }
+    let s = cell.trim();
+    let (t, used) = parse_at(s, false)?;
+    let rest = s[used..].trim_start();
+    let rest = rest
+        .strip_prefix(['-', '–', '—'])
+        .or_else(|| rest.strip_prefix("to"))?;
+    let (_, more) = parse_at(rest.trim_start(), false)?;
+    let tail = rest.trim_start()[more..].trim();
+    tail.is_empty().then_some(t)
+}
+
 /// Every unambiguous time in `s` (minutes or AM/PM printed), with byte ranges.
 pub fn find_all(s: &str) -> Vec<(usize, usize, Hm)> {
     let mut out = Vec::new();

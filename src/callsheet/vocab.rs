@@ -242,6 +242,10 @@ pub const SECTION_HEADINGS: &[(&str, Section)] = &[
     ("health & safety", Section::Safety),
     ("health and safety", Section::Safety),
     ("wezwania pionow", Section::DeptCalls),
+    ("godziny zbiorki pionow", Section::DeptCalls),
+    ("zbiorki pionow", Section::DeptCalls),
+    ("zbiorka pionow", Section::DeptCalls),
+    ("godziny zbiorek", Section::DeptCalls),
     ("wezwania", Section::DeptCalls),
     ("godziny pionow", Section::DeptCalls),
     ("call pionow", Section::DeptCalls),
@@ -293,6 +297,49 @@ pub const OTHER_DAY: &[&str] = &[
     "next day",
     "next day's",
     "advance",
+];
+
+/// Words that name a document as a schedule (folded).
+pub const SCHEDULE_TITLES: &[&str] = &[
+    "call sheet",
+    "callsheet",
+    "call-sheet",
+    "plan zdjeciowy",
+    "plan zdjec",
+    "plan dnia",
+    "drabinka",
+    "harmonogram",
+    "shooting schedule",
+    "production schedule",
+    "one-line schedule",
+    "one liner",
+    "dzien zdjeciowy",
+    "shoot day",
+    "shooting day",
+    "feuille de service",
+    "hoja de llamado",
+    "dispo",
+    "daily schedule",
+];
+
+/// Words that open documents a production also mails that are not
+/// schedules, with what to call them in a reason.
+pub const NOT_SCHEDULE_WORDS: &[(&str, &str)] = &[
+    ("umowa", "a contract"),
+    ("umowy", "a contract"),
+    ("aneks", "a contract annex"),
+    ("contract", "a contract"),
+    ("agreement", "a contract"),
+    ("faktura", "an invoice"),
+    ("invoice", "an invoice"),
+    ("rachunek", "a bill"),
+    ("oferta", "a quote"),
+    ("quotation", "a quote"),
+    ("estimate", "a quote"),
+    ("zamowienie", "an order"),
+    ("purchase order", "an order"),
+    ("scenariusz", "a script"),
+    ("screenplay", "a script"),
 ];
 
 /// Lines that say when the sheet was issued: their date is not a shooting day.
@@ -801,7 +848,7 @@ pub const SCENE_TABLE_COLUMNS: &[&str] = &[
 
 /// Interior/exterior words per scene.
 pub const SET_INT: &[&str] = &["int", "int.", "wnetrze", "wn.", "wew", "wew."];
-pub const SET_EXT: &[&str] = &["ext", "ext.", "plener", "zew", "zew.", "exterior"];
+pub const SET_EXT: &[&str] = &["ext", "ext.", "plener", "pl.", "zew", "zew.", "exterior"];
 pub const SET_BOTH: &[&str] = &[
     "int/ext",
     "ext/int",

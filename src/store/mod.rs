@@ -179,7 +179,7 @@ impl Store {
                 Ok(s) => return Ok(s),
                 // Locked by a process still letting go of it (or another
                 // daemon): never a reason to throw the store away.
-                Err(StoreError::Sled(sled::Error::Io(e))) if is_lock(&e) && attempt < 20 => {
+                Err(StoreError::Sled(sled::Error::Io(e))) if is_lock(&e) && attempt < 100 => {
                     attempt += 1;
                     tracing::debug!(error = %e, attempt, "Store busy; retrying");
                     std::thread::sleep(std::time::Duration::from_millis(100));
