@@ -121,14 +121,21 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>, region: Region) -> 
                 None => cell.text.clone(),
             };
             if !in_contacts {
-                // Outside the contacts table only "Role: Name, tel. …" with a
-                // known role counts (never a hospital's or office's number).
+                // Outside the contacts table only a person with a role
+                // counts: "Role: Name, tel. …" with a known role, or a
+                // person's name with their role ("Ricky Kim (Safety) 661…",
+                // "Unit medic: Ciara Doyle 086…"), never a hospital's,
+                // a service's or an office's number.
                 for hit in phones::find_all_in(&text, region) {
-                    let (role, name) = role_and_name(&text[..hit.start]);
+                    let before = last_clause(&text[..hit.start]);
+                    let (role, name) =
+                        person_before(before).unwrap_or_else(|| role_and_name(before));
                     let known = role.as_deref().is_some_and(|r| {
                         let f = fold(r);
                         ROLES.iter().any(|k| f.trim() == *k)
-                    });
+                    }) || (role.is_some()
+                        && name.as_deref().is_some_and(looks_like_person)
+                        && !service(&fold(before)));
                     if known {
                         let name = name.map(|n| strip_phone_word(&n));
                         elsewhere.push(Contact {
@@ -164,6 +171,116 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>, region: Region) -> 
         .chain(elsewhere)
         .filter(|c| c.phone.as_ref().is_some_and(|p| seen.insert(p.clone())))
         .collect()
+}
+
+/// The clause of `text` that ends where a phone starts: "Baza: …, 00-724
+/// Warszawa. Kierownik planu: Paweł Kozłowski, tel. " → "Kierownik planu:
+/// Paweł Kozłowski, tel. ".
+fn last_clause(text: &str) -> &str {
+    let cut = [". ", "; ", " | ", "\n", " · "]
+        .iter()
+        .filter_map(|b| text.rfind(b).map(|i| i + b.len()))
+        .max()
+        .unwrap_or(0);
+    &text[cut..]
+}
+
+/// "Ricky Kim (Safety) " / "Niamh Byrne (Dublin City Council) - ": a
+/// person's name and, in brackets, their role or organisation.
+fn person_before(text: &str) -> Option<(Option<String>, Option<String>)> {
+    let t = trim_punct(text)
+        .trim_end_matches(['-', '–', '—', ','])
+        .trim();
+    let open = t.rfind('(')?;
+    if !t.ends_with(')') {
+        return None;
+    }
+    let inside = t[open + 1..t.len() - 1].trim();
+    let head = t[..open].trim();
+    // "Contact: Niamh Byrne": the role before a colon wins over the bracket.
+    let (role, name) = match head.rsplit_once(':') {
+        Some((r, n)) => (trim_punct(r).to_string(), trim_punct(n).to_string()),
+        None => (inside.to_string(), head.to_string()),
+    };
+    looks_like_person(&name).then(|| (Some(squash(&role)), Some(squash(&name))))
+}
+
+/// Two to four capitalised words: a person's name ("Ciara Doyle"), not a
+/// service ("Emergency services").
+fn looks_like_person(name: &str) -> bool {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    (2..=4).contains(&words.len())
+        && words.iter().all(|w| {
+            w.starts_with(|c: char| c.is_uppercase())
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '.'))
+        })
+}
+
+/// Words of services and places whose numbers are not crew contacts.
+fn service(folded: &str) -> bool {
+    const SERVICES: &[&str] = &[
+        "hospital",
+        "szpital",
+        "police",
+        "policja",
+        "garda",
+        "fire",
+        "straz",
+        "ambulance",
+        "coast guard",
+        "emergency services",
+        "taxi",
+        "hotel",
+        "restaurant",
+        "pharmacy",
+        "apteka",
+        "clinic",
+        "przychodnia",
+        "sor",
+        "a&e",
+        "er",
+    ];
+    SERVICES.iter().any(|w| super::text::has_word(folded, w))
+}
+
+/// Phones on the sheet that are neither one of `contacts` nor plainly
+/// someone else's: not in a place's text (hospital, parking, office), not
+/// next to an emergency or service word, not in the cast's section.
+pub fn stray(
+    rows: &[Row],
+    claimed: &HashSet<(usize, usize)>,
+    region: Region,
+    contacts: &[Contact],
+) -> usize {
+    let mut n = 0;
+    let mut in_cast = false;
+    for (ri, row) in rows.iter().enumerate() {
+        match row.section() {
+            Some(Section::Cast) => in_cast = true,
+            Some(_) => in_cast = false,
+            None if row.is_heading() => in_cast = false,
+            None => {}
+        }
+        let row_text = row.folded_text();
+        if in_cast || emergency(&row_text) || service(&row_text) {
+            continue;
+        }
+        for (ci, cell) in row.cells.iter().enumerate() {
+            if claimed.contains(&(ri, ci)) {
+                continue;
+            }
+            for hit in phones::find_all_in(&cell.text, region) {
+                if !contacts
+                    .iter()
+                    .any(|c| c.phone.as_deref() == Some(hit.e164.as_str()))
+                {
+                    n += 1;
+                }
+            }
+        }
+    }
+    n
 }
 
 /// "Anna Nowak, tel." → "Anna Nowak".

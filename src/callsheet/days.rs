@@ -36,6 +36,9 @@ pub struct DayBlock {
     pub off: bool,
     /// The sheet says this planned day is called off.
     pub cancelled: bool,
+    /// The date heads the day (a header, a grid's column, a stacked day's
+    /// title), not only somewhere in the text.
+    pub prominent: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,30 +308,27 @@ pub fn segment(rows: &[Row]) -> Plan {
     if headers.len() >= 2 {
         return stacked(rows, &headers);
     }
-    let chosen = headers
-        .first()
-        .copied()
-        .or(cands.first())
-        .cloned()
-        .or_else(|| {
-            // No date is printed prominently: the first full date outside the
-            // footer is still better than no day at all.
-            rows.iter()
-                .enumerate()
-                .filter(|(_, r)| !r.is_issued())
-                .find_map(|(ri, r)| {
-                    r.folded
-                        .iter()
-                        .flat_map(|f| dates::find_all(f))
-                        .find(|h| !h.in_range && h.year.is_some())
-                        .and_then(|h| h.date())
-                        .map(|date| Candidate {
-                            row: ri,
-                            date,
-                            evidence: false,
-                        })
-                })
-        });
+    let printed_as_a_date = headers.first().copied().or(cands.first()).cloned();
+    let prominent = printed_as_a_date.is_some();
+    let chosen = printed_as_a_date.or_else(|| {
+        // No date is printed prominently: the first full date outside the
+        // footer is still better than no day at all.
+        rows.iter()
+            .enumerate()
+            .filter(|(_, r)| !r.is_issued())
+            .find_map(|(ri, r)| {
+                r.folded
+                    .iter()
+                    .flat_map(|f| dates::find_all(f))
+                    .find(|h| !h.in_range && h.year.is_some())
+                    .and_then(|h| h.date())
+                    .map(|date| Candidate {
+                        row: ri,
+                        date,
+                        evidence: false,
+                    })
+            })
+    });
     match chosen {
         Some(c) => Plan {
             shape: Shape::Single,
@@ -337,6 +337,7 @@ pub fn segment(rows: &[Row]) -> Plan {
                 rows: rows.to_vec(),
                 off: false,
                 cancelled: is_cancelled(&rows[..rows.len().min(c.row + 12)]),
+                prominent,
             }],
             shared: rows.to_vec(),
         },
@@ -377,6 +378,7 @@ fn stacked(rows: &[Row], headers: &[&Candidate]) -> Plan {
             rows: block,
             off,
             cancelled,
+            prominent: true,
         });
     }
     let first = starts.first().map_or(0, |s| s.0);
@@ -564,6 +566,7 @@ fn grid(
                 rows,
                 off,
                 cancelled,
+                prominent: true,
             }
         })
         .collect();

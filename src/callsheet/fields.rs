@@ -279,6 +279,23 @@ pub fn crew_call(hits: &[TimeHit], warnings: &mut Vec<String>) -> Option<Hm> {
     Some(chosen)
 }
 
+/// How many different times are printed against crew-call labels.
+pub fn distinct_calls(hits: &[TimeHit]) -> usize {
+    let mut t: Vec<Hm> = hits
+        .iter()
+        .filter(|h| matches!(h.label, TimeLabel::Call(_)))
+        .map(|h| h.time)
+        .collect();
+    t.sort();
+    t.dedup();
+    t.len()
+}
+
+/// The rows hold a section or list that says it is the department calls.
+pub fn has_department_section(rows: &[Row]) -> bool {
+    rows.iter().any(|r| r.section() == Some(Section::DeptCalls))
+}
+
 pub fn wrap(hits: &[TimeHit]) -> Option<Hm> {
     hits.iter()
         .find(|h| h.label == TimeLabel::Wrap)

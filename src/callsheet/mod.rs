@@ -37,7 +37,9 @@ pub mod vocab;
 mod addresses;
 mod contacts;
 mod country;
+mod crew;
 mod days;
+mod doubt;
 mod fields;
 mod places;
 mod sheet;
@@ -131,6 +133,7 @@ fn read_days(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
         })
         .unwrap_or_default();
     let contacts = contacts::read(&rows, &claimed, region);
+    let stray_phones = contacts::stray(&rows, &claimed, region, &contacts);
     let production = opts.production.clone().or_else(|| production_name(&rows));
 
     let shared_slots = places::read(&plan.shared);
@@ -156,8 +159,17 @@ fn read_days(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
         let block = &day.rows;
         let hits = fields::labelled_times(block);
         let mut call = fields::crew_call(&hits, &mut warnings);
+        let mut evidence = doubt::Evidence {
+            call_times: fields::distinct_calls(&hits),
+            stray_phones,
+            date_prominent: day.prominent,
+            ocr: doc.ocr,
+            ..Default::default()
+        };
         if call.is_none() && plan.shape != Shape::Single {
             call = fields::crew_call(&shared_times, &mut Vec::new());
+            evidence.call_times = fields::distinct_calls(&shared_times);
+            evidence.call_shared = call.is_some();
         }
         if call.is_none() {
             match fields::first_shot(&hits) {
@@ -174,7 +186,16 @@ fn read_days(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
         let base = base_of(&slots).or_else(|| shared_base.clone());
         let locations = locations_of(&slots);
         let (scenes, set_type) = scenes::read(block);
-        let department_calls = fields::department_calls(block, doc.ocr);
+        let (crew_calls, crew_rows) = crew::read(block);
+        let dept_rows: Vec<Row> = block
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !crew_rows.contains(i))
+            .map(|(_, r)| r.clone())
+            .collect();
+        let department_calls = fields::department_calls(&dept_rows, doc.ocr);
+        evidence.departments_labelled = fields::has_department_section(&dept_rows);
+        evidence.crew_list = !crew_calls.is_empty();
         let shoot_day = fields::shoot_day(block).or_else(|| {
             (plan.shape == Shape::Single)
                 .then(|| fields::shoot_day(&rows))
@@ -216,8 +237,12 @@ fn read_days(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
             confidence,
             warnings,
             cancelled: day.cancelled,
+            crew_calls,
             ..Default::default()
         });
+        if let Some(d) = out.last_mut() {
+            doubt::assess(d, &evidence);
+        }
     }
     out.sort_by(|a, b| a.date.cmp(&b.date));
     out.dedup_by(|b, a| a.date == b.date);

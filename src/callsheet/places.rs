@@ -55,7 +55,19 @@ enum Form {
 fn label_at(orig: &str, f: &str) -> Option<(PlaceLabel, Form)> {
     let lead = f.len() - f.trim_start().len();
     let (kind, end) = label_span(f)?;
-    label_form(orig, f, lead, kind, end)
+    let found = label_form(orig, f, lead, kind, end)?;
+    // "Parking: Unit base: Miles Platting car park, …": a second label
+    // right after the first names what the value is.
+    if let (PlaceLabel::Other, Form::Inline(at)) = found {
+        let inner = &f[at..];
+        if let Some((k @ (PlaceLabel::Base | PlaceLabel::Location), l)) = label_span(inner) {
+            if inner[l..].trim_start().starts_with(':') {
+                let colon = at + l + inner[l..].find(':').unwrap_or(0) + 1;
+                return Some((k, Form::Inline(colon)));
+            }
+        }
+    }
+    Some(found)
 }
 
 /// The place label opening folded `f` (after leading spaces), with the
