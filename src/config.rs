@@ -89,6 +89,10 @@ impl Default for Daemon {
 pub struct Production {
     pub name: String,
     pub base: Option<Site>,
+    /// E-mail addresses told once about each thing that needs attention.
+    pub coordinators: Vec<String>,
+    /// The language of what mp2 tells the coordinators.
+    pub language: Language,
 }
 
 impl Default for Production {
@@ -96,6 +100,8 @@ impl Default for Production {
         Production {
             name: "MP2".into(),
             base: None,
+            coordinators: Vec::new(),
+            language: Language::Pl,
         }
     }
 }
@@ -723,6 +729,17 @@ impl Config {
         if self.production.name.trim().is_empty() {
             v.err("production", "name", "must not be empty");
         }
+        for c in &self.production.coordinators {
+            if !is_plain_address(c) {
+                v.err(
+                    "production",
+                    "coordinators",
+                    &format!(
+                        "{c:?} is not an e-mail address; write e.g. \"biuro@produkcja-mp2.pl\""
+                    ),
+                );
+            }
+        }
         match &self.mailbox {
             Mailbox::Imap(i) => {
                 if i.host.trim().is_empty() {
@@ -1068,6 +1085,21 @@ pub fn is_e164(p: &str) -> bool {
 }
 
 /// Plain-text protocols are allowed only where nothing leaves the machine.
+/// `local@domain.tld`, nothing around it: what a coordinator's address is.
+fn is_plain_address(a: &str) -> bool {
+    match a.split_once('@') {
+        Some((l, d)) => {
+            !l.is_empty()
+                && d.contains('.')
+                && !d.starts_with('.')
+                && !d.ends_with('.')
+                && !a.contains(|c: char| c.is_whitespace() || "<>,;\"".contains(c))
+                && !d.contains('@')
+        }
+        None => false,
+    }
+}
+
 pub fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host

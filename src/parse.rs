@@ -15,6 +15,8 @@ pub struct ParseOptions {
     pub pdf: pdf::Options,
     /// Filled in when a sheet does not name its production.
     pub production: String,
+    /// The rules corrections taught for this sender's layouts.
+    pub learned: Vec<callsheet::learned::Rule>,
 }
 
 impl Default for ParseOptions {
@@ -23,6 +25,7 @@ impl Default for ParseOptions {
             filter: Filter::default(),
             pdf: pdf::Options::default(),
             production: "MP2".into(),
+            learned: Vec::new(),
         }
     }
 }
@@ -119,6 +122,7 @@ pub fn parse_bytes(name: &str, kind: SourceKind, bytes: &[u8], opts: &ParseOptio
 pub fn parse_pdf(bytes: &[u8], opts: &ParseOptions) -> Result<Vec<ShootDay>, String> {
     let doc = pdf::read(bytes, &opts.pdf).map_err(|e| e.to_string())?;
     let mut days = callsheet::read(&doc);
+    callsheet::learned::apply(&doc, &opts.learned, &mut days);
     for d in &mut days {
         if d.production.is_none() {
             d.production = Some(opts.production.clone());
