@@ -51,6 +51,31 @@ fn mtime(p: &PathBuf) -> SystemTime {
     std::fs::metadata(p).unwrap().modified().unwrap()
 }
 
+/// The text of a quoted-printable body, as a mail reader shows it.
+fn unfold_qp(s: &str) -> String {
+    let s = s.replace("=\r\n", "").replace("=\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match (
+            b[i],
+            s.get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok()),
+        ) {
+            (b'=', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn unreadable_mail(file: &str, seed: u64) -> BuiltMail {
     let att = Attachment {
         filename: file.into(),
@@ -163,7 +188,7 @@ fn an_unreadable_sheet_is_one_item_and_one_coordinator_mail_not_per_retry_nor_af
     assert_eq!((s.state.as_str(), s.attention), ("running", 1), "{s:?}");
     assert!(s.attention_items[0].contains("plan_12.pdf"));
     let told = outbox(&d, "tell_")[0].clone();
-    let mail = std::fs::read_to_string(&told).unwrap();
+    let mail = unfold_qp(&std::fs::read_to_string(&told).unwrap());
     assert!(
         mail.contains(COORDINATOR) && mail.contains("mp2ctl reprocess"),
         "{mail}"
@@ -588,7 +613,7 @@ fn the_coordinators_get_one_email_over_real_smtp_not_per_retry_nor_after_restart
     d.wait_until("coordinator e-mailed", Duration::from_secs(30), |_| {
         smtp.received_by(COORDINATOR).len() == 1
     });
-    let mail = &smtp.received_by(COORDINATOR)[0];
+    let mail = &unfold_qp(&smtp.received_by(COORDINATOR)[0]);
     assert!(mail.contains("plan_12.pdf"), "{mail}");
     for _ in 0..2 {
         d.call(Command::Reprocess {

@@ -220,7 +220,7 @@ async fn send(ctx: &Ctx, to: &str, key: &str, subject: &str, body: &str) -> Resu
             .parse()
             .map_err(|e| format!("production.coordinators {to:?}: {e}"))?)
         .subject(subject.to_string())
-        .message_id(Some(format!("<{}@mp2>", file_name(key))))
+        .message_id(Some(format!("<{}@mp2>", file_name(key).replace('@', "."))))
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
         .body(body.to_string())
         .map_err(|e| e.to_string())?;
