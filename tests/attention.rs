@@ -253,7 +253,9 @@ fn a_missing_call_sends_no_plan_and_a_correction_sends_it() {
         outbox(&d, "notify_").is_empty(),
         "nobody told a plan without a call"
     );
-    assert_eq!(outbox(&d, "tell_").len(), 1);
+    d.wait_until("the coordinator told", Duration::from_secs(10), |d| {
+        outbox(d, "tell_").len() == 1
+    });
 
     correct(&d, &day.date, &["call_time=7:30"]);
     d.wait_until("planned and told", Duration::from_secs(30), |d| {
