@@ -637,3 +637,46 @@ fn the_coordinators_get_one_email_over_real_smtp_not_per_retry_nor_after_restart
     assert_eq!(got.len(), 2, "one per item, none repeated: {got:?}");
     assert_eq!(got.iter().filter(|m| m.contains("plan_12.pdf")).count(), 1);
 }
+
+#[test]
+fn a_message_stuck_past_its_retry_limit_is_one_item_told_once() {
+    // A calendar server that is not there: the syncer retries every second.
+    let c = config().replace(
+        "[calendar]\nprovider = \"ics\"\ndir = \"calendar\"\n",
+        "[calendar]\nprovider = \"caldav\"\nurl = \"http://127.0.0.1:9/{crew}/mp2/\"\nusername = \"mp2\"\npassword_file = \"caldav.secret\"\n",
+    );
+    let mut d = Daemon::new(&format!(
+        "{c}\n[integrations.calendar]\nbreaker_failures = 2\nbreaker_reset = \"1s\"\ntimeout = \"2s\"\n"
+    ));
+    d.write("caldav.secret", "x\n");
+    d.start();
+    let m = sheet_mail(&plain_day(45), 45);
+    d.deliver("001.eml", &m.raw);
+    d.wait_until("stuck item told", Duration::from_secs(60), |d| {
+        attention(d).len() == 1 && outbox(d, "tell_").len() == 1
+    });
+    let item = &attention(&d)[0];
+    assert_eq!(item["message_id"], m.message_id.as_str());
+    let reason = item["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("calendar_syncer") && reason.contains("mp2ctl reprocess"),
+        "{reason}"
+    );
+    // It keeps retrying; nothing more is raised or sent.
+    let calls = |d: &Daemon| {
+        d.status()
+            .unwrap()
+            .integrations
+            .into_iter()
+            .find(|i| i.name == "calendar")
+            .map(|i| i.failures + i.rejected)
+            .unwrap_or(0)
+    };
+    let seen = calls(&d);
+    d.wait_until("three more attempts", Duration::from_secs(30), |d| {
+        calls(d) >= seen + 3
+    });
+    assert_eq!(attention(&d).len(), 1);
+    assert_eq!(outbox(&d, "tell_").len(), 1);
+    assert_eq!(d.status().unwrap().attention, 1);
+}

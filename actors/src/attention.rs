@@ -304,3 +304,67 @@ pub fn mark_tentative(msg: Message, day: &mp2::model::ShootDay, crew: &CrewMembe
         sms: format!("[{note}] {}", msg.sms),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mp2::config::{Language, Site};
+    use mp2::model::{Field, ShootDay};
+
+    fn crew(language: Language) -> CrewMember {
+        CrewMember {
+            id: "tomek".into(),
+            name: "Tomasz".into(),
+            email: None,
+            phone: None,
+            home: Site {
+                name: None,
+                address: "x".into(),
+                lat: None,
+                lon: None,
+            },
+            channels: vec![],
+            department: None,
+            via_base: false,
+            language,
+        }
+    }
+
+    fn msg() -> Message {
+        Message {
+            subject: "MP2: Plan na 2024-03-15".into(),
+            body: "Pobudka: 05:00\n".into(),
+            sms: "MP2 2024-03-15".into(),
+        }
+    }
+
+    #[test]
+    fn a_plan_on_an_uncertain_call_is_sent_marked() {
+        let mut day = ShootDay {
+            date: "2024-03-15".into(),
+            call_time: Some("07:00".into()),
+            ..Default::default()
+        };
+        let sure = mark_tentative(msg(), &day, &crew(Language::Pl));
+        assert_eq!(sure.subject, msg().subject);
+        day.doubt(Field::CallTime);
+        let m = mark_tentative(msg(), &day, &crew(Language::Pl));
+        assert!(
+            m.subject.starts_with("[godzina do potwierdzenia]"),
+            "{}",
+            m.subject
+        );
+        assert!(
+            m.body.starts_with("UWAGA: godzina do potwierdzenia"),
+            "{}",
+            m.body
+        );
+        assert!(m.sms.contains("godzina do potwierdzenia"));
+        let en = mark_tentative(msg(), &day, &crew(Language::En));
+        assert!(
+            en.subject.starts_with("[time to be confirmed]"),
+            "{}",
+            en.subject
+        );
+    }
+}
