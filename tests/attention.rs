@@ -680,3 +680,46 @@ fn a_message_stuck_past_its_retry_limit_is_one_item_told_once() {
     assert_eq!(outbox(&d, "tell_").len(), 1);
     assert_eq!(d.status().unwrap().attention, 1);
 }
+
+#[test]
+fn correcting_the_date_moves_the_day_and_its_events() {
+    let (d, day, _) = with_one_sheet();
+    let to = "2024-03-16";
+    assert_ne!(day.date, to);
+    let out = std::process::Command::new(support::mp2ctl())
+        .arg("--socket")
+        .arg(d.socket())
+        .args(["correct", &day.date, &format!("date={to}")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("moved from {}", day.date)));
+    d.wait_until("events moved", Duration::from_secs(30), |d| {
+        let ev = events(d, "tomek");
+        d.all_handled(1) && ev.len() == 1 && ev[0].0.contains(to)
+    });
+    assert!(day_of(&d, &day.date).is_none());
+    let moved = day_of(&d, to).unwrap();
+    assert!(
+        moved.plans.iter().all(|p| p.call.starts_with(to)),
+        "{:?}",
+        moved.plans
+    );
+    let (_, said) = {
+        let o = std::process::Command::new(support::mp2ctl())
+            .arg("--socket")
+            .arg(d.socket())
+            .args(["schedules", "--history", &day.date])
+            .output()
+            .unwrap();
+        (o.status, String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    assert!(
+        said.contains("CANCELLED") && said.contains("moved"),
+        "{said}"
+    );
+}
