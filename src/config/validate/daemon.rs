@@ -1,0 +1,57 @@
+//! `[daemon]`, `[parser]` and `[integrations.*]`: how the daemon itself runs.
+
+use super::Validator;
+use crate::config::{Config, INTEGRATIONS};
+
+pub(super) fn daemon(cfg: &Config, v: &mut Validator<'_>) {
+    if cfg.daemon.timezone.parse::<chrono_tz::Tz>().is_err() {
+        v.err(
+            "daemon",
+            "timezone",
+            &format!(
+                "unknown time zone {:?}; use an IANA name such as \"Europe/Warsaw\"",
+                cfg.daemon.timezone
+            ),
+        );
+    }
+    if cfg.daemon.queue_capacity == 0 {
+        v.err("daemon", "queue_capacity", "must be at least 1");
+    }
+    if cfg.daemon.restart_intensity == 0 {
+        v.err("daemon", "restart_intensity", "must be at least 1");
+    }
+}
+
+pub(super) fn parser(cfg: &Config, v: &mut Validator<'_>) {
+    if cfg.parser.workers == 0 || cfg.parser.workers > 64 {
+        v.err("parser", "workers", "must be 1..64");
+    }
+}
+
+pub(super) fn integrations(cfg: &Config, v: &mut Validator<'_>) {
+    for (name, i) in &cfg.integrations {
+        let table = format!("integrations.{name}");
+        if !INTEGRATIONS.contains(&name.as_str()) {
+            v.err(
+                "integrations",
+                name,
+                &format!(
+                    "unknown integration; use one of {}",
+                    INTEGRATIONS.join(", ")
+                ),
+            );
+        }
+        if let Err(e) = i.quota() {
+            v.err(&table, "rate", &e);
+        }
+        if i.burst == 0 {
+            v.err(&table, "burst", "must be at least 1");
+        }
+        if i.breaker_failures == 0 {
+            v.err(&table, "breaker_failures", "must be at least 1");
+        }
+        if i.timeout.is_zero() {
+            v.err(&table, "timeout", "must be above zero");
+        }
+    }
+}
