@@ -161,15 +161,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Parse { files, json } => return parse(&cli, files, *json),
         Cmd::CheckConfig { file } => {
             return Ok(match Config::load(file) {
-                Ok(_) => {
-                    println!("{}: ok", file.display());
+                Ok(cfg) => {
+                    // Warnings (keys nothing reads) go apart from the verdict.
+                    for w in &cfg.warnings {
+                        eprintln!("{w}");
+                    }
+                    match cfg.warnings.len() {
+                        0 => println!("{}: ok", file.display()),
+                        n => println!("{}: ok, {n} warning(s) above", file.display()),
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
                     eprintln!("{e}");
                     ExitCode::from(2)
                 }
-            })
+            });
         }
         _ => {}
     }

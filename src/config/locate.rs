@@ -12,6 +12,7 @@ struct Entry {
     path: String,
     key: Range<usize>,
     value: Range<usize>,
+    table: bool,
 }
 
 /// Every key of one document, in the order the parser met them.
@@ -51,6 +52,34 @@ impl Locations {
     /// Whether the file writes `path` (a key or a table).
     pub(super) fn has(&self, path: &str) -> bool {
         self.entries.iter().any(|e| e.path == path)
+    }
+
+    /// Whether `path` is a table (as opposed to a plain value).
+    pub(super) fn is_table(&self, path: &str) -> bool {
+        self.entries.iter().any(|e| e.path == path && e.table)
+    }
+
+    /// The key directly under `table` whose written value contains `needle`
+    /// (to place a message that quotes a value but names no key).
+    pub(super) fn child_holding(&self, table: &str, needle: &str, text: &str) -> Option<String> {
+        let prefix = if table.is_empty() {
+            String::new()
+        } else {
+            format!("{table}.")
+        };
+        self.entries
+            .iter()
+            .filter(|e| !e.table)
+            .filter(|e| {
+                e.path
+                    .strip_prefix(&prefix)
+                    .is_some_and(|rest| !rest.contains('.'))
+            })
+            .find(|e| {
+                text.get(e.value.clone())
+                    .is_some_and(|v| v.contains(needle))
+            })
+            .map(|e| e.path.clone())
     }
 
     /// The paths written directly under `table` (`""` for the top level).
@@ -110,6 +139,7 @@ fn walk_value(path: &str, key: Range<usize>, value: &Spanned<DeValue<'_>>, out: 
         path: path.to_string(),
         key: key.clone(),
         value: value.span(),
+        table: matches!(value.get_ref(), DeValue::Table(_)),
     });
     match value.get_ref() {
         DeValue::Table(t) => walk_table(t, path, out),
@@ -123,6 +153,7 @@ fn walk_value(path: &str, key: Range<usize>, value: &Spanned<DeValue<'_>>, out: 
                         path: element.clone(),
                         key: item.span(),
                         value: item.span(),
+                        table: true,
                     });
                     walk_table(t, &element, out);
                 }

@@ -15,6 +15,10 @@ mod locate;
 mod schema;
 mod secrets;
 mod validate;
+mod wording;
+
+#[cfg(test)]
+mod cases;
 
 pub use schema::*;
 pub use validate::{is_e164, is_loopback};
@@ -30,6 +34,14 @@ pub const DEMO_TOML: &str = include_str!("../../config/demo.toml");
 /// The integrations that sit behind a breaker and a limiter each.
 pub const INTEGRATIONS: [&str; 6] = ["imap", "routes", "weather", "calendar", "smtp", "sms"];
 
+/// How bad a finding is: an error stops the daemon from starting, a
+/// warning (a key nothing reads) is only reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
 /// One problem in a configuration file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigIssue {
@@ -39,22 +51,30 @@ pub struct ConfigIssue {
     /// Dotted key, e.g. `mailbox.port` or `crew[1].home`.
     pub key: String,
     pub message: String,
+    pub severity: Severity,
 }
 
 impl fmt::Display for ConfigIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.file.display();
+        if self.line == 0 {
+            // The file itself is the problem: there is no line or key to name.
+            return write!(f, "{file}: {}", self.message);
+        }
+        let warning = match self.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
         write!(
             f,
-            "{}:{}: {}: {}",
-            self.file.display(),
-            self.line,
-            self.key,
-            self.message
+            "{file}:{}: {}: {warning}{}",
+            self.line, self.key, self.message
         )
     }
 }
 
-/// Every problem found in a configuration, first one first.
+/// Every problem found in a configuration, errors first, each in file order
+/// (warnings found alongside come after the errors).
 #[derive(Debug, Clone, thiserror::Error)]
 pub struct ConfigError(pub Vec<ConfigIssue>);
 
@@ -72,35 +92,34 @@ impl Config {
             ConfigError(vec![ConfigIssue {
                 file: path.to_path_buf(),
                 line: 0,
-                key: "-".into(),
-                message: format!("cannot read the configuration: {e}"),
+                key: String::new(),
+                message: format!(
+                    "cannot read the configuration ({e}); pass the right file with --config, or start from /usr/share/doc/mp2/mp2.example.toml"
+                ),
+                severity: Severity::Error,
             }])
         })?;
-        Config::from_str_at(&text, path)
+        Config::parse_checked(&text, path, true)
     }
 
-    /// Parses and validates `text` as if read from `path`.
+    /// Parses and validates `text` as if read from `path`, without looking
+    /// at the machine (paths need not exist).
     pub fn from_str_at(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Config::parse_checked(text, path, false)
+    }
+
+    fn parse_checked(text: &str, path: &Path, on_disk: bool) -> Result<Config, ConfigError> {
         let locations = Locations::parse(text);
-        let mut cfg: Config = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| locations.line_of(s.start)).unwrap_or(0);
-            let key = e
-                .span()
-                .and_then(|s| locations.key_at(s.start))
-                .unwrap_or("-")
-                .to_string();
-            ConfigError(vec![ConfigIssue {
-                file: path.to_path_buf(),
-                line,
-                key,
-                message: e.message().trim().to_string(),
-            }])
-        })?;
+        let mut cfg: Config = toml::from_str(text)
+            .map_err(|e| ConfigError(vec![deserialize_issue(&e, &locations, text, path)]))?;
         cfg.path = path.to_path_buf();
-        let issues = validate::validate(&cfg, &locations);
-        if !issues.is_empty() {
-            return Err(ConfigError(issues));
+        let (errors, warnings): (Vec<_>, Vec<_>) = validate::validate(&cfg, &locations, on_disk)
+            .into_iter()
+            .partition(|i| i.severity == Severity::Error);
+        if !errors.is_empty() {
+            return Err(ConfigError(errors.into_iter().chain(warnings).collect()));
         }
+        cfg.warnings = warnings;
         cfg.resolve_paths();
         Ok(cfg)
     }
@@ -155,6 +174,60 @@ impl Config {
     /// Guard settings for one of [`INTEGRATIONS`] (defaults when not configured).
     pub fn integration(&self, name: &str) -> Integration {
         self.integrations.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// A deserializer error located and worded for the operator. Errors from
+/// inside `[mailbox]` (an internally tagged table, read through a buffer)
+/// carry the whole table's span: the field or quoted value they name tells
+/// which key of the table is meant.
+fn deserialize_issue(
+    e: &toml::de::Error,
+    locations: &Locations,
+    text: &str,
+    path: &Path,
+) -> ConfigIssue {
+    let raw = e.message();
+    // An empty span at 0 (or one covering everything) means the document itself.
+    let span = e
+        .span()
+        .filter(|s| !(s.start == 0 && (s.end == 0 || s.end >= text.len())));
+    let mut key = span
+        .as_ref()
+        .and_then(|s| locations.key_at(s.start))
+        .unwrap_or("")
+        .to_string();
+    let mut line = span
+        .as_ref()
+        .map(|s| locations.line_of(s.start))
+        .unwrap_or(1);
+    if key.is_empty() || locations.is_table(&key) {
+        let inner = wording::field_named(raw)
+            .map(|f| {
+                if key.is_empty() {
+                    f.to_string()
+                } else {
+                    format!("{key}.{f}")
+                }
+            })
+            .or_else(|| {
+                wording::quoted_value(raw).and_then(|v| locations.child_holding(&key, v, text))
+            });
+        if let Some(inner) = inner {
+            line = locations.line(&inner).unwrap_or(line);
+            key = inner;
+        }
+    }
+    let message = match (key.as_str(), wording::field_named(raw)) {
+        ("mailbox", Some("mailbox")) => "the [mailbox] table is missing; add it with kind = \"imap\" (host, username, password_file) or kind = \"maildir\" (path)".to_string(),
+        _ => wording::operator_message(raw),
+    };
+    ConfigIssue {
+        file: path.to_path_buf(),
+        line,
+        key: if key.is_empty() { "-".into() } else { key },
+        message,
+        severity: Severity::Error,
     }
 }
 

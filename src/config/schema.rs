@@ -36,6 +36,9 @@ pub struct Config {
     /// The file this was read from (for messages and relative paths).
     #[serde(skip)]
     pub path: PathBuf,
+    /// What `check-config` warns about (keys nothing reads); never errors.
+    #[serde(skip)]
+    pub warnings: Vec<super::ConfigIssue>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

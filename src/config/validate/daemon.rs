@@ -36,7 +36,10 @@ pub(super) fn integrations(cfg: &Config, v: &mut Validator<'_>) {
                 "integrations",
                 name,
                 &format!(
-                    "unknown integration; use one of {}",
+                    "unknown integration{}; use one of {}",
+                    closest(name)
+                        .map(|c| format!(" (did you mean \"{c}\"?)"))
+                        .unwrap_or_default(),
                     INTEGRATIONS.join(", ")
                 ),
             );
@@ -54,4 +57,36 @@ pub(super) fn integrations(cfg: &Config, v: &mut Validator<'_>) {
             v.err(&table, "timeout", "must be above zero");
         }
     }
+}
+
+/// The integration name one letter away from a misspelt one, if any.
+fn closest(name: &str) -> Option<&'static str> {
+    INTEGRATIONS.into_iter().find(|known| {
+        let (a, b): (Vec<char>, Vec<char>) = (known.chars().collect(), name.chars().collect());
+        let (short, long) = if a.len() <= b.len() {
+            (&a, &b)
+        } else {
+            (&b, &a)
+        };
+        match long.len() - short.len() {
+            // One letter changed, or swapped with its neighbour.
+            0 => {
+                let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+                diff.len() == 1
+                    || (diff.len() == 2
+                        && diff[1] == diff[0] + 1
+                        && a[diff[0]] == b[diff[1]]
+                        && a[diff[1]] == b[diff[0]])
+            }
+            // One letter added or left out.
+            1 => (0..long.len()).any(|skip| {
+                long.iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != skip)
+                    .map(|(_, c)| c)
+                    .eq(short.iter())
+            }),
+            _ => false,
+        }
+    })
 }

@@ -3,22 +3,31 @@
 //! the file so the operator is pointed at the line to edit.
 
 mod daemon;
+mod durations;
+mod leftovers;
 mod mailbox;
 mod notify;
+mod on_disk;
 mod production;
 mod providers;
 
 use super::locate::Locations;
-use super::{Config, ConfigIssue, Site};
+use super::{Config, ConfigIssue, Severity, Site};
 use std::path::Path;
 
-/// Every problem in `cfg`, in file order of the tables.
-pub(super) fn validate(cfg: &Config, locations: &Locations) -> Vec<ConfigIssue> {
+/// Every problem in `cfg`: what the text itself gets wrong and, with
+/// `on_disk`, what the machine contradicts (a Maildir that is not there).
+pub(super) fn validate(cfg: &Config, locations: &Locations, on_disk: bool) -> Vec<ConfigIssue> {
     let mut v = Validator {
         locations,
         file: &cfg.path,
         issues: Vec::new(),
     };
+    if on_disk {
+        on_disk::on_disk(cfg, &mut v);
+    }
+    durations::durations(cfg, &mut v);
+    leftovers::leftovers(cfg, &mut v);
     daemon::daemon(cfg, &mut v);
     production::production(cfg, &mut v);
     mailbox::mailbox(cfg, &mut v);
@@ -31,6 +40,8 @@ pub(super) fn validate(cfg: &Config, locations: &Locations) -> Vec<ConfigIssue> 
     notify::sms(cfg, &mut v);
     daemon::integrations(cfg, &mut v);
     daemon::parser(cfg, &mut v);
+    // Errors before warnings, each top to bottom: the order an operator edits in.
+    v.issues.sort_by_key(|i| (i.severity, i.line));
     v.issues
 }
 
@@ -44,7 +55,20 @@ impl Validator<'_> {
     /// Reports `table.key`, on the key's line if the file writes it, else
     /// on its table's header, else on line 1.
     fn err(&mut self, table: &str, key: &str, message: &str) {
-        let path = format!("{table}.{key}");
+        self.push(Severity::Error, table, key, message);
+    }
+
+    /// Something that works but is probably not what was meant.
+    fn warn(&mut self, table: &str, key: &str, message: &str) {
+        self.push(Severity::Warning, table, key, message);
+    }
+
+    fn push(&mut self, severity: Severity, table: &str, key: &str, message: &str) {
+        let path = if key.is_empty() {
+            table.to_string()
+        } else {
+            format!("{table}.{key}")
+        };
         let line = self
             .locations
             .line(&path)
@@ -55,6 +79,7 @@ impl Validator<'_> {
             line,
             key: path,
             message: message.to_string(),
+            severity,
         });
     }
 }

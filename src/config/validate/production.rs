@@ -4,6 +4,13 @@ use super::{check_coords, is_e164, Validator};
 use crate::config::{Channel, Config};
 
 pub(super) fn production(cfg: &Config, v: &mut Validator<'_>) {
+    if !v.locations.has("production") {
+        v.err(
+            "production",
+            "",
+            "the [production] table is missing; add it with name = \"...\" (the film's name, as the office writes it) and base = { address = \"...\" } where the unit base is",
+        );
+    }
     if cfg.production.name.trim().is_empty() {
         v.err("production", "name", "must not be empty");
     }
@@ -22,6 +29,13 @@ pub(super) fn production(cfg: &Config, v: &mut Validator<'_>) {
 }
 
 pub(super) fn crew(cfg: &Config, v: &mut Validator<'_>) {
+    if cfg.crew.is_empty() {
+        v.err(
+            "crew",
+            "",
+            "no [[crew]] member is configured, so nobody would be planned for or told anything; add one [[crew]] table per person with id, name, home and channels",
+        );
+    }
     let mut seen = std::collections::HashSet::new();
     for (n, c) in cfg.crew.iter().enumerate() {
         let table = format!("crew[{n}]");
