@@ -278,7 +278,7 @@ fn socket_path(cli: &Cli) -> anyhow::Result<PathBuf> {
         .config
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
-    let cfg = Config::load(&path)
+    let cfg = Config::load_offline(&path)
         .map_err(|e| anyhow::anyhow!("{e}\n(pass --socket PATH or --config FILE)"))?;
     Ok(cfg.daemon.socket)
 }
@@ -286,7 +286,7 @@ fn socket_path(cli: &Cli) -> anyhow::Result<PathBuf> {
 fn parse(cli: &Cli, files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
     let mut opts = ParseOptions::default();
     if let Some(c) = &cli.config {
-        let cfg = Config::load(c).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let cfg = Config::load_offline(c).map_err(|e| anyhow::anyhow!("{e}"))?;
         opts.filter = cfg.filter.clone();
         opts.production = cfg.production.name.clone();
         opts.pdf.ocr = cfg.parser.ocr;

@@ -102,6 +102,25 @@ impl Config {
         Config::parse_checked(&text, path, true)
     }
 
+    /// Reads and validates a file like [`Config::load`], but without checking
+    /// it against this machine (the Maildir need not exist here): for tools
+    /// that only need some of its keys, like `mp2ctl parse --config` reading
+    /// `[filter]` or any command looking up `daemon.socket`.
+    pub fn load_offline(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError(vec![ConfigIssue {
+                file: path.to_path_buf(),
+                line: 0,
+                key: String::new(),
+                message: format!(
+                    "cannot read the configuration ({e}); pass the right file with --config"
+                ),
+                severity: Severity::Error,
+            }])
+        })?;
+        Config::parse_checked(&text, path, false)
+    }
+
     /// Parses and validates `text` as if read from `path`, without looking
     /// at the machine (paths need not exist).
     pub fn from_str_at(text: &str, path: &Path) -> Result<Config, ConfigError> {
