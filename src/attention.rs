@@ -208,6 +208,11 @@ pub fn notification_given_up(
     }
 }
 
+/// The problem key of a message stuck at a stage.
+pub fn stuck_key(message_key: &str, stage: &str) -> String {
+    format!("msg:{message_key}:stuck:{stage}")
+}
+
 /// A message that kept failing at one stage past its retry limit.
 pub fn stuck(
     src: &Source,
@@ -218,7 +223,7 @@ pub fn stuck(
 ) -> NewAttention {
     let (id, subject) = (&src.message_id, &src.subject);
     NewAttention {
-        key: format!("msg:{}:stuck:{stage}", src.key),
+        key: stuck_key(&src.key, stage),
         kind: AttentionKind::Stuck,
         date: None,
         message_id: id.clone(),

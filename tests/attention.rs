@@ -679,6 +679,34 @@ fn a_message_stuck_past_its_retry_limit_is_one_item_told_once() {
     assert_eq!(attention(&d).len(), 1);
     assert_eq!(outbox(&d, "tell_").len(), 1);
     assert_eq!(d.status().unwrap().attention, 1);
+    let ctl = |args: &[&str]| {
+        let o = std::process::Command::new(support::mp2ctl())
+            .arg("--socket")
+            .arg(d.socket())
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(ctl(&["attention"]).contains("calendar_syncer"));
+    assert!(
+        ctl(&["status"]).contains("needs attention (1"),
+        "{}",
+        ctl(&["status"])
+    );
+
+    // The calendar comes back: the message gets through and the item closes.
+    let (code, _) = d.sigterm();
+    assert_eq!(code, Some(0));
+    let fixed = std::fs::read_to_string(&d.config).unwrap().replace(
+        "[calendar]\nprovider = \"caldav\"\nurl = \"http://127.0.0.1:9/{crew}/mp2/\"\nusername = \"mp2\"\npassword_file = \"caldav.secret\"\n",
+        "[calendar]\nprovider = \"ics\"\ndir = \"calendar\"\n",
+    );
+    d.write("mp2.toml", &fixed);
+    d.start();
+    d.wait_until("through and closed", Duration::from_secs(30), |d| {
+        d.all_handled(1) && attention(d).is_empty()
+    });
 }
 
 #[test]

@@ -127,12 +127,19 @@ pub fn on_retry(ctx: &Ctx, key: &str, stage: &str, error: &str) {
     }
 }
 
-/// The stage finished the message: its count starts again.
-pub fn on_success(key: &str, stage: &str) {
-    let mut a = ATTEMPTS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(m) = a.as_mut() {
-        m.remove(&(stage.to_string(), key.to_string()));
+/// The stage finished the message: its count starts again, and a "stuck"
+/// item about it is closed (the cause went away).
+pub fn on_success(ctx: &Ctx, key: &str, stage: &str) {
+    {
+        let mut a = ATTEMPTS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = a.as_mut() {
+            m.remove(&(stage.to_string(), key.to_string()));
+        }
     }
+    // Also after a restart, when the count was lost: one lookup by key.
+    let _ = ctx
+        .store
+        .resolve_attention(&attention::stuck_key(key, stage));
 }
 
 /// Starts [`tell`] in the background, and tries again every 30 s while a

@@ -136,7 +136,7 @@ impl<W: StageWork> Actor for StageActor<W> {
                     match self.0.process(&st.ctx, rec).await {
                         Outcome::Advance(rec) => {
                             st.ctx.store.advance(W::INPUT, &rec)?;
-                            crate::attention::on_success(key, W::NAME);
+                            crate::attention::on_success(&st.ctx, key, W::NAME);
                             if rec.stage != Stage::Failed {
                                 if let Some(n) = W::NEXT {
                                     poke(n);

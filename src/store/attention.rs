@@ -177,6 +177,22 @@ impl Store {
         })
     }
 
+    /// Closes the open item with this problem key (the problem went away).
+    pub fn resolve_attention(&self, key: &str) -> Result<bool> {
+        let tree = self.attention_tree()?;
+        let Some(v) = tree.get(key.as_bytes())? else {
+            return Ok(false);
+        };
+        let mut item: AttentionItem = serde_json::from_slice(&v)?;
+        if item.closed.is_some() {
+            return Ok(false);
+        }
+        item.closed = Some("resolved".into());
+        tree.insert(key.as_bytes(), serde_json::to_vec(&item)?)?;
+        self.flush()?;
+        Ok(true)
+    }
+
     /// Open items the coordinators have not been told about, by number.
     pub fn attention_untold(&self) -> Result<Vec<AttentionItem>> {
         Ok(self.attention()?.into_iter().filter(|i| !i.told).collect())
