@@ -23,14 +23,44 @@ pub enum Command {
     Status,
     Schedules,
     History,
-    Reprocess { message_id: String },
-    FaultPanic { actor: String },
+    Reprocess {
+        message_id: String,
+    },
+    FaultPanic {
+        actor: String,
+    },
+    /// What a person must look at (CONTRACT §2 `attention`).
+    Attention,
+    AttentionDismiss {
+        id: u64,
+    },
+    /// A person's correction: `fields` are `FIELD=VALUE` as typed.
+    Correct {
+        date: String,
+        fields: Vec<String>,
+    },
+    /// Every version of one day (`schedules --history DATE`).
+    DayHistory {
+        date: String,
+    },
+    /// The reading rules corrections taught.
+    Layouts,
+    LayoutsForget {
+        id: String,
+    },
 }
 
 impl Command {
     /// Whether the command changes the daemon's state.
     pub fn mutates(&self) -> bool {
-        matches!(self, Command::Reprocess { .. } | Command::FaultPanic { .. })
+        matches!(
+            self,
+            Command::Reprocess { .. }
+                | Command::FaultPanic { .. }
+                | Command::AttentionDismiss { .. }
+                | Command::Correct { .. }
+                | Command::LayoutsForget { .. }
+        )
     }
 }
 
@@ -82,6 +112,12 @@ pub struct StatusReport {
     pub problems: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backfill: Option<Backfill>,
+    /// How many items `mp2ctl attention` lists (they leave `state` running).
+    #[serde(default)]
+    pub attention: usize,
+    /// Those items, `#N reason`, for the human listing.
+    #[serde(default)]
+    pub attention_items: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

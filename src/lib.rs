@@ -20,14 +20,18 @@
 //! - [`geo`]: rough coordinates from a postal code, for travel estimates.
 //! - [`plan`]: the day-plan arithmetic (departure, wake-up) of CONTRACT §5.
 //! - [`ics`]: a crew member's shooting day as an iCalendar event.
+//! - [`attention`]: what a person must look at, and the sentences that say so.
+//! - [`correction`]: a person's `correct DATE FIELD=VALUE`, laid over the sheet.
 //! - [`store`]: the sled store: every pipeline stage, checkpoint and side effect.
 //! - [`summary`]: the text of a crew member's notification, and change diffs.
 //! - [`weather`]: a forecast summarised over the shift, warnings and kit.
 //! - [`control`]: the `mp2ctl` ⇄ `mp2d` socket protocol and its client.
 
+pub mod attention;
 pub mod callsheet;
 pub mod config;
 pub mod control;
+pub mod correction;
 pub mod duration;
 pub mod fixtures;
 pub mod geo;

@@ -18,6 +18,8 @@ pub struct ParseOptions {
     /// ISO country of phone numbers printed without a country code, when
     /// the sheet's own addresses do not say (`production.phone_region`).
     pub phone_region: String,
+    /// The rules corrections taught for this sender's layouts.
+    pub learned: Vec<callsheet::learned::Rule>,
 }
 
 impl Default for ParseOptions {
@@ -27,6 +29,7 @@ impl Default for ParseOptions {
             pdf: pdf::Options::default(),
             production: "MP2".into(),
             phone_region: "PL".into(),
+            learned: Vec::new(),
         }
     }
 }
@@ -161,6 +164,7 @@ pub fn read_pdf(
         received,
     };
     let mut sheet = callsheet::read_sheet(&doc, &read_opts);
+    callsheet::learned::apply(&doc, &opts.learned, &mut sheet.days);
     for d in &mut sheet.days {
         if d.production.is_none() {
             d.production = Some(opts.production.clone());

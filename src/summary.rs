@@ -207,6 +207,24 @@ pub fn diff(old: &ShootDay, new: &ShootDay, lang: Language) -> Vec<String> {
     out
 }
 
+/// What a crew member is told once when a day they had a plan for is
+/// cancelled: subject, body and SMS.
+pub fn cancelled(production: &str, day: &ShootDay, lang: Language) -> (String, String, String) {
+    let d = &day.date;
+    match lang {
+        Language::Pl => (
+            format!("{production}: ODWOŁANY dzień zdjęciowy {d}"),
+            format!("Dzień zdjęciowy {d} jest odwołany.\nWydarzenie usunięto z Twojego kalendarza; budzik z planu nie obowiązuje.\n"),
+            format!("{production} {d}: dzień zdjęciowy ODWOŁANY."),
+        ),
+        Language::En => (
+            format!("{production}: shoot day {d} CANCELLED"),
+            format!("The shoot day {d} is cancelled.\nIts event was removed from your calendar; the plan's alarms no longer apply.\n"),
+            format!("{production} {d}: shoot day CANCELLED."),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -365,6 +365,21 @@ fn mutating_commands_are_refused_to_other_users() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("permission denied"));
     let refused = run(&["reprocess", "<x@y>"]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("permission denied"));
+    for args in [
+        &["correct", "2024-03-15", "call_time=07:00"][..],
+        &["attention", "dismiss", "1"],
+        &["layouts", "forget", "abcd"],
+    ] {
+        let refused = run(args);
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("permission denied"),
+            "{args:?}"
+        );
+    }
+    assert!(
+        run(&["attention", "--json"]).status.success(),
+        "reading is open"
+    );
 }
 
 #[test]

@@ -60,8 +60,14 @@ fn unit_verifies_and_is_hardened() {
 
 #[test]
 fn example_and_demo_configs_pass_check_config() {
-    for f in ["config/mp2.example.toml", "config/demo.toml"] {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
+    // The demo config names a Maildir beside it (`mp2d --demo` writes one):
+    // check it where that inbox exists.
+    let demo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(demo.path().join("inbox/new")).unwrap();
+    std::fs::write(demo.path().join("mp2.toml"), mp2::config::DEMO_TOML).unwrap();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/mp2.example.toml");
+    for path in [example, demo.path().join("mp2.toml")] {
+        let f = path.display().to_string();
         let out = Command::new(support::mp2ctl())
             .arg("check-config")
             .arg(&path)
@@ -79,7 +85,8 @@ fn example_and_demo_configs_pass_check_config() {
 fn check_config_names_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.toml");
-    std::fs::write(&p, "[mailbox]\nkind = \"maildir\"\npath = \"m\"\n\n[[crew]]\nid = \"a b\"\nname = \"A\"\nhome = { address = \"x\" }\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("m/new")).unwrap();
+    std::fs::write(&p, "[production]\nname = \"MP2\"\n[mailbox]\nkind = \"maildir\"\npath = \"m\"\n[[crew]]\nid = \"a b\"\nname = \"A\"\nhome = { address = \"x\" }\n").unwrap();
     let out = Command::new(support::mp2ctl())
         .arg("check-config")
         .arg(&p)
@@ -88,7 +95,39 @@ fn check_config_names_file_line_and_key() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.starts_with(&format!("{}:6: crew[0].id:", p.display())),
+        err.starts_with(&format!("{}:7: crew[0].id:", p.display())),
         "{err}"
+    );
+}
+
+#[test]
+fn check_config_reports_warnings_apart_and_still_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("mp2.toml");
+    std::fs::create_dir_all(dir.path().join("inbox/new")).unwrap();
+    let text = mp2::config::DEMO_TOML.replace(
+        "[routes]\nprovider = \"estimate\"\n",
+        "[routes]\nprovider = \"estimate\"\nendpoint = \"http://127.0.0.1:5000\"\n",
+    );
+    assert_ne!(text, mp2::config::DEMO_TOML, "demo config layout changed");
+    std::fs::write(&p, &text).unwrap();
+    let out = Command::new(support::mp2ctl())
+        .arg("check-config")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("endpoint"))
+        .unwrap()
+        + 1;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("{}:{line}: routes.endpoint: warning: is not used with provider = \"estimate\" (it belongs to another provider); remove it, or change provider if that one was meant\n", p.display())
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}: ok, 1 warning(s) above\n", p.display())
     );
 }

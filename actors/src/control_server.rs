@@ -84,7 +84,7 @@ async fn connection(stream: UnixStream, ctx: Ctx) -> std::io::Result<()> {
                 })
                 .unwrap_or(false);
             if allowed {
-                handle(&ctx, req.command).await
+                handle(&ctx, req.command, cred).await
             } else {
                 Response::err("permission denied: this command needs root or the mp2 user/group")
             }
@@ -96,8 +96,23 @@ async fn connection(stream: UnixStream, ctx: Ctx) -> std::io::Result<()> {
     w.shutdown().await
 }
 
-async fn handle(ctx: &Ctx, cmd: Command) -> Response {
+async fn handle(ctx: &Ctx, cmd: Command, cred: Option<tokio::net::unix::UCred>) -> Response {
     let r = match cmd {
+        Command::Attention => ctx
+            .store
+            .attention()
+            .map_err(|e| e.to_string())
+            .and_then(|a| {
+                serde_json::to_value(crate::corrections::attention_list(&a))
+                    .map_err(|e| e.to_string())
+            }),
+        Command::AttentionDismiss { id } => crate::corrections::dismiss(ctx, id),
+        Command::Correct { date, fields } => {
+            crate::corrections::correct(ctx, &date, &fields, cred).await
+        }
+        Command::DayHistory { date } => crate::corrections::day_history(ctx, &date),
+        Command::Layouts => crate::corrections::layouts(ctx),
+        Command::LayoutsForget { id } => crate::corrections::forget_layout(ctx, &id),
         Command::Status => {
             status(ctx).and_then(|s| serde_json::to_value(s).map_err(|e| e.to_string()))
         }
@@ -133,6 +148,7 @@ async fn handle(ctx: &Ctx, cmd: Command) -> Response {
 pub fn status(ctx: &Ctx) -> Result<StatusReport, String> {
     let messages = ctx.store.counts().map_err(|e| e.to_string())?;
     let problems = ctx.health.problems();
+    let attention = ctx.store.attention().map_err(|e| e.to_string())?;
     Ok(StatusReport {
         state: if problems.is_empty() {
             "running"
@@ -147,6 +163,11 @@ pub fn status(ctx: &Ctx) -> Result<StatusReport, String> {
         schedules: ctx.store.day_count(),
         problems,
         backfill: ctx.health.backfill(),
+        attention: attention.len(),
+        attention_items: attention
+            .iter()
+            .map(|i| format!("#{} {}", i.id, i.reason))
+            .collect(),
     })
 }
 

@@ -19,13 +19,18 @@
 //!   files, CalDAV, Google Calendar).
 //! - [`routes`]: travel times from Google Routes, OSRM or the estimate.
 //! - [`weather_poller`]: forecasts of upcoming days.
-//! - [`control_server`]: the Unix socket `mp2ctl` talks to.
+//! - [`attention`]: "needs attention" items raised where the pipeline
+//!   needs a person, and the coordinators told once each.
+//! - [`control_server`]: the Unix socket `mp2ctl` talks to; [`corrections`]:
+//!   its person-in-the-loop commands (`attention`, `correct`, `layouts`).
 //! - [`retry`]: backoff delays (the one user of the `backoff` crate).
 //! - [`logging`], [`sdnotify`]: journal/stderr logs, systemd readiness.
 
+pub mod attention;
 pub mod calendar;
 pub mod calendar_syncer;
 pub mod control_server;
+pub mod corrections;
 pub mod ctx;
 pub mod daemon;
 pub mod guard;

@@ -38,6 +38,12 @@ impl StageWork for Notifier {
                 if !ctx.cfg.notify.past_days && is_past(&plan.plan.call) {
                     continue;
                 }
+                if day.cancelled {
+                    if let Err(e) = notify_cancelled(ctx, crew, &day).await {
+                        return retry(e);
+                    }
+                    continue;
+                }
                 let production = day
                     .schedule
                     .production
@@ -60,6 +66,7 @@ impl StageWork for Notifier {
                         crew.language,
                     ),
                 };
+                let msg = crate::attention::mark_tentative(msg, &day.schedule, crew);
                 for channel in &crew.channels {
                     let key = format!(
                         "notify:{}:{}:v{}:{}",
@@ -122,6 +129,7 @@ pub async fn notify_once(
         Some(Effect::Done) => return Ok(()),
         Some(Effect::Intent) if idempotent_transport != Some(true) => {
             tracing::warn!(%key, "A send was interrupted by a crash; not repeating it (it may or may not have gone out)");
+            crate::attention::notification_given_up(ctx, crew, key);
             return ctx.store.effect_done(key).map_err(|e| e.to_string());
         }
         _ => {}
@@ -135,6 +143,33 @@ pub async fn notify_once(
     sent.map_err(|e| format!("{ch} to {} failed: {e}", crew.id))?;
     ctx.store.effect_done(key).map_err(|e| e.to_string())?;
     tracing::info!(crew = %crew.id, %key, channel = ch, "Notification sent");
+    Ok(())
+}
+
+/// Tells a crew member once that a day they had a plan for is cancelled
+/// (keyed `notify:CREW:DATE:cancelled:CHANNEL`: a later version of the
+/// cancelled day tells nobody again).
+async fn notify_cancelled(
+    ctx: &Ctx,
+    crew: &CrewMember,
+    day: &mp2::store::DayRecord,
+) -> Result<(), String> {
+    let production = day
+        .schedule
+        .production
+        .clone()
+        .unwrap_or_else(|| ctx.cfg.production.name.clone());
+    let (subject, body, sms) = summary::cancelled(&production, &day.schedule, crew.language);
+    let msg = Message { subject, body, sms };
+    for channel in &crew.channels {
+        let key = format!(
+            "notify:{}:{}:cancelled:{}",
+            crew.id,
+            day.date,
+            channel_name(*channel)
+        );
+        notify_once(ctx, crew, *channel, &key, &msg).await?;
+    }
     Ok(())
 }
 
@@ -153,7 +188,11 @@ fn is_past(iso: &str) -> bool {
 
 /// A file transport's send: the same name for the same key, so a repeat
 /// overwrites instead of adding.
-async fn write_file(guard: &Guard, path: std::path::PathBuf, bytes: Vec<u8>) -> Result<(), String> {
+pub(crate) async fn write_file(
+    guard: &Guard,
+    path: std::path::PathBuf,
+    bytes: Vec<u8>,
+) -> Result<(), String> {
     guard
         .call(async move {
             tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
@@ -164,7 +203,7 @@ async fn write_file(guard: &Guard, path: std::path::PathBuf, bytes: Vec<u8>) -> 
         .map_err(|e| e.to_string())
 }
 
-fn file_name(key: &str) -> String {
+pub(crate) fn file_name(key: &str) -> String {
     key.replace(':', "_")
 }
 
@@ -219,7 +258,7 @@ async fn send_email(
     }
 }
 
-fn smtp_transport(
+pub(crate) fn smtp_transport(
     ctx: &Ctx,
     cfg: &mp2::config::EmailTransport,
 ) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String> {

@@ -111,6 +111,7 @@ impl Actor for ParserPool {
                         "the parser crashed three times on this message; see the daemon log".into(),
                     );
                     st.ctx.store.advance(Stage::Seen, &rec)?;
+                    crate::attention::after_parse(&st.ctx, &rec, &[]);
                 }
                 st.crashes.remove(&key);
             }
@@ -201,6 +202,7 @@ async fn parse_one(ctx: &Ctx, key: &str) -> Result<(), ActorProcessingErr> {
             ..Default::default()
         },
         production: ctx.cfg.production.name.clone(),
+        learned: store.layout_rules_for(&rec.from).unwrap_or_default(),
         ..ParseOptions::default()
     };
     let limit = ctx.cfg.parser.ocr_timeout + Duration::from_secs(30);
@@ -217,6 +219,7 @@ async fn parse_one(ctx: &Ctx, key: &str) -> Result<(), ActorProcessingErr> {
                 "parsing took longer than {limit:?}; the message was given up"
             ));
             store.advance(Stage::Seen, &rec)?;
+            crate::attention::after_parse(ctx, &rec, &[]);
             return Ok(());
         }
     };
@@ -239,6 +242,7 @@ async fn parse_one(ctx: &Ctx, key: &str) -> Result<(), ActorProcessingErr> {
                 .push("no shooting day found in the attached PDF(s)".into());
         }
         store.advance(Stage::Seen, &rec)?;
+        crate::attention::after_parse(ctx, &rec, &attachments(&result));
         tracing::warn!(message_id = %rec.message_id, errors = ?rec.errors, "Schedule e-mail gave no shooting day");
         return Ok(());
     }
@@ -246,10 +250,19 @@ async fn parse_one(ctx: &Ctx, key: &str) -> Result<(), ActorProcessingErr> {
     for day in &result.schedules {
         let (stored, changed) = store.put_day(day, &rec.message_id)?;
         tracing::info!(date = %day.date, revision = ?day.revision, version = stored.version, changed, "Shooting day read");
-        rec.days.push(day.date.clone());
+        rec.days.push(stored.date.clone());
     }
+    crate::corrections::cancel_dropped_days(ctx, &mut rec, &result.schedules);
     rec.stage = Stage::Parsed;
     store.advance(Stage::Seen, &rec)?;
+    crate::attention::after_parse(ctx, &rec, &attachments(&result));
     poke("route_planner");
     Ok(())
+}
+
+fn attachments(r: &mp2::model::ParseResult) -> Vec<String> {
+    r.email
+        .as_ref()
+        .map(|e| e.attachments.clone())
+        .unwrap_or_default()
 }

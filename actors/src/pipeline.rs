@@ -136,6 +136,7 @@ impl<W: StageWork> Actor for StageActor<W> {
                     match self.0.process(&st.ctx, rec).await {
                         Outcome::Advance(rec) => {
                             st.ctx.store.advance(W::INPUT, &rec)?;
+                            crate::attention::on_success(&st.ctx, key, W::NAME);
                             if rec.stage != Stage::Failed {
                                 if let Some(n) = W::NEXT {
                                     poke(n);
@@ -145,6 +146,7 @@ impl<W: StageWork> Actor for StageActor<W> {
                         Outcome::Retry { error, after } => {
                             tracing::warn!(stage = W::NAME, message = %key, %error, retry_in = ?after, "Stage could not finish; will retry");
                             note_error(&st.ctx.store, key, &error);
+                            crate::attention::on_retry(&st.ctx, key, W::NAME, &error);
                             let _ = me.send_after(after, || WorkMsg::Poke);
                             return Ok(());
                         }

@@ -44,6 +44,10 @@ impl StageWork for RoutePlanner {
                     }
                 }
             };
+            // A cancelled day is not planned; its events are removed.
+            if day.cancelled {
+                continue;
+            }
             for crew in &ctx.cfg.crew {
                 if let Ok(Some(p)) = ctx.store.plan(&date, &crew.id) {
                     if p.day_version == day.version {

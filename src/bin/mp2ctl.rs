@@ -38,6 +38,38 @@ enum Cmd {
     Schedules {
         #[arg(long)]
         json: bool,
+        /// Instead, every version of this day: its source message, what
+        /// changed, and people's corrections.
+        #[arg(long, value_name = "DATE")]
+        history: Option<String>,
+    },
+    /// What a person must look at: days with a missing or uncertain date,
+    /// call time or location, messages that could not be read,
+    /// notifications given up on.
+    Attention {
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        what: Option<AttentionCmd>,
+    },
+    /// Correct the newest version of a shooting day: FIELD=VALUE, e.g.
+    /// call_time=07:00 wrap_time=19:00 date=2024-03-16 base.address=...
+    /// base.name=... location.address=... location.name=...
+    /// department_calls.Kamera=06:30 set_type=EXT scenes=45,46 shoot_day=23
+    /// cancelled=true. The day is planned again and the crew are told;
+    /// later sheets of the same layout are read with what it taught.
+    Correct {
+        #[arg(value_name = "DATE")]
+        date: String,
+        #[arg(required = true, value_name = "FIELD=VALUE")]
+        fields: Vec<String>,
+    },
+    /// The reading rules corrections taught, per sender and layout.
+    Layouts {
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        what: Option<LayoutsCmd>,
     },
     /// List handled messages, newest first: verdict, stage, errors.
     History {
@@ -67,6 +99,24 @@ enum Cmd {
     CheckConfig {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AttentionCmd {
+    /// Take item N off the list without a correction.
+    Dismiss {
+        #[arg(value_name = "N")]
+        id: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum LayoutsCmd {
+    /// Forget a learned rule; later sheets are read without it.
+    Forget {
+        #[arg(value_name = "ID")]
+        id: String,
     },
 }
 
@@ -111,15 +161,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Parse { files, json } => return parse(&cli, files, *json),
         Cmd::CheckConfig { file } => {
             return Ok(match Config::load(file) {
-                Ok(_) => {
-                    println!("{}: ok", file.display());
+                Ok(cfg) => {
+                    // Warnings (keys nothing reads) go apart from the verdict.
+                    for w in &cfg.warnings {
+                        eprintln!("{w}");
+                    }
+                    match cfg.warnings.len() {
+                        0 => println!("{}: ok", file.display()),
+                        n => println!("{}: ok, {n} warning(s) above", file.display()),
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
                     eprintln!("{e}");
                     ExitCode::from(2)
                 }
-            })
+            });
         }
         _ => {}
     }
@@ -133,7 +190,55 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print_status(&serde_json::from_value(data)?);
             }
         }
-        Cmd::Schedules { json } => {
+        Cmd::Schedules {
+            json,
+            history: Some(date),
+        } => {
+            let data = control::call(&socket, Command::DayHistory { date })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&data)?);
+            } else {
+                print_day_history(&data);
+            }
+        }
+        Cmd::Attention {
+            what: Some(AttentionCmd::Dismiss { id }),
+            ..
+        } => {
+            let data = control::call(&socket, Command::AttentionDismiss { id })?;
+            println!("{}", data.as_str().unwrap_or("dismissed"));
+        }
+        Cmd::Attention { json, what: None } => {
+            let data = control::call(&socket, Command::Attention)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&data)?);
+            } else {
+                print_attention(&data);
+            }
+        }
+        Cmd::Correct { date, fields } => {
+            let data = control::call(&socket, Command::Correct { date, fields })?;
+            print_correction(&data);
+        }
+        Cmd::Layouts {
+            what: Some(LayoutsCmd::Forget { id }),
+            ..
+        } => {
+            let data = control::call(&socket, Command::LayoutsForget { id })?;
+            println!("{}", data.as_str().unwrap_or("forgotten"));
+        }
+        Cmd::Layouts { json, what: None } => {
+            let data = control::call(&socket, Command::Layouts)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&data)?);
+            } else {
+                print_layouts(&data);
+            }
+        }
+        Cmd::Schedules {
+            json,
+            history: None,
+        } => {
             let data = control::call(&socket, Command::Schedules)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&data)?);
@@ -173,7 +278,7 @@ fn socket_path(cli: &Cli) -> anyhow::Result<PathBuf> {
         .config
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
-    let cfg = Config::load(&path)
+    let cfg = Config::load_offline(&path)
         .map_err(|e| anyhow::anyhow!("{e}\n(pass --socket PATH or --config FILE)"))?;
     Ok(cfg.daemon.socket)
 }
@@ -181,7 +286,7 @@ fn socket_path(cli: &Cli) -> anyhow::Result<PathBuf> {
 fn parse(cli: &Cli, files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
     let mut opts = ParseOptions::default();
     if let Some(c) = &cli.config {
-        let cfg = Config::load(c).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let cfg = Config::load_offline(c).map_err(|e| anyhow::anyhow!("{e}"))?;
         opts.filter = cfg.filter.clone();
         opts.production = cfg.production.name.clone();
         opts.pdf.ocr = cfg.parser.ocr;
@@ -267,6 +372,112 @@ fn print_status(s: &StatusReport) {
     }
     for p in &s.problems {
         println!("! {p}");
+    }
+    if s.attention > 0 {
+        println!("needs attention ({}, see `mp2ctl attention`):", s.attention);
+        for a in &s.attention_items {
+            println!("  {a}");
+        }
+    }
+}
+
+fn print_attention(data: &serde_json::Value) {
+    let items = data.as_array().cloned().unwrap_or_default();
+    if items.is_empty() {
+        println!("nothing needs attention");
+    }
+    for i in items {
+        println!(
+            "#{}  {}  {}",
+            i["id"],
+            i["date"].as_str().unwrap_or("-"),
+            i["since"].as_str().unwrap_or("")
+        );
+        println!("    {}", i["reason"].as_str().unwrap_or(""));
+    }
+}
+
+fn print_correction(data: &serde_json::Value) {
+    let list = |k: &str| {
+        data[k]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default()
+    };
+    println!(
+        "{} corrected by {} (version {}): {}",
+        data["date"].as_str().unwrap_or("?"),
+        data["by"].as_str().unwrap_or("?"),
+        data["version"],
+        list("corrected")
+    );
+    if let Some(from) = data["moved_from"].as_str() {
+        println!("moved from {from}: its calendar events are removed");
+    }
+    let learned = list("learned");
+    if !learned.is_empty() {
+        println!("learned rule(s) {learned} for this layout (`mp2ctl layouts`)");
+    }
+    println!("planning again; the crew get the change");
+}
+
+fn print_layouts(data: &serde_json::Value) {
+    let rules = data.as_array().cloned().unwrap_or_default();
+    if rules.is_empty() {
+        println!("no rules learned yet");
+    }
+    for r in rules {
+        println!(
+            "{}  {}  layout {}  {} ← {:?} ({})  learned {}",
+            r["id"].as_str().unwrap_or("?"),
+            r["sender"].as_str().unwrap_or("?"),
+            r["fingerprint"].as_str().unwrap_or("?"),
+            r["field"].as_str().unwrap_or("?"),
+            r["label"].as_str().unwrap_or("?"),
+            r["direction"].as_str().unwrap_or("?"),
+            r["learned_at"].as_str().unwrap_or("?"),
+        );
+    }
+}
+
+fn print_day_history(data: &serde_json::Value) {
+    println!("{}", data["date"].as_str().unwrap_or("?"));
+    for v in data["versions"].as_array().cloned().unwrap_or_default() {
+        println!(
+            "  v{} {}{}  {} {:?} ({})",
+            v["version"],
+            v["at"].as_str().unwrap_or(""),
+            if v["cancelled"] == true {
+                "  CANCELLED"
+            } else {
+                ""
+            },
+            v["message_id"].as_str().unwrap_or(""),
+            v["subject"].as_str().unwrap_or(""),
+            v["from"].as_str().unwrap_or(""),
+        );
+        if let Some(n) = v["note"].as_str() {
+            println!("      {n}");
+        }
+        for c in v["changes"].as_array().cloned().unwrap_or_default() {
+            println!("      {}", c.as_str().unwrap_or(""));
+        }
+    }
+    for c in data["corrections"].as_array().cloned().unwrap_or_default() {
+        println!(
+            "  correction {} by {} (uid {}): {}={} (the sheet said {:?})",
+            c["at"].as_str().unwrap_or(""),
+            c["user"].as_str().unwrap_or(""),
+            c["uid"],
+            c["edit"]["target"]["field"].as_str().unwrap_or(""),
+            c["edit"]["value"].as_str().unwrap_or(""),
+            c["was"].as_str().unwrap_or("")
+        );
     }
 }
 

@@ -177,9 +177,22 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>, region: Region) -> 
 /// Warszawa. Kierownik planu: Paweł Kozłowski, tel. " → "Kierownik planu:
 /// Paweł Kozłowski, tel. ".
 fn last_clause(text: &str) -> &str {
-    let cut = [". ", "; ", " | ", "\n", " · "]
+    let sentence_end = text
+        .match_indices(". ")
+        .filter(|(i, _)| {
+            // "Warszawa. Kierownik", not "tel. 601" or "ul. Hoża".
+            let word = text[..*i]
+                .rsplit(|c: char| !c.is_alphabetic())
+                .next()
+                .unwrap_or("");
+            word.chars().count() > 3 && text[i + 2..].starts_with(char::is_uppercase)
+        })
+        .map(|(i, _)| i + 2)
+        .last();
+    let cut = ["; ", " | ", "\n", " · "]
         .iter()
         .filter_map(|b| text.rfind(b).map(|i| i + b.len()))
+        .chain(sentence_end)
         .max()
         .unwrap_or(0);
     &text[cut..]

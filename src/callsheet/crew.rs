@@ -108,6 +108,8 @@ pub fn read(rows: &[Row]) -> (Vec<CrewCall>, Vec<usize>) {
             };
             let call = under(r, head, cols.call).and_then(|i| times::value_only(&r.folded[i]));
             let name = cell(Some(cols.name));
+            // "Crew | everyone | 7:00": not a person's row.
+            let name = name.filter(|n| n.starts_with(char::is_uppercase));
             match (name, call) {
                 (Some(name), Some(call)) => {
                     taken.push(ri);
@@ -118,6 +120,9 @@ pub fn read(rows: &[Row]) -> (Vec<CrewCall>, Vec<usize>) {
                         call: call.to_string(),
                     });
                 }
+                // A row for everyone ("Crew | everyone | 7:00") stays in the
+                // list but is nobody's own call.
+                (None, Some(_)) => {}
                 // A wrapped line of the row above (a long role or a phone).
                 _ if r.cells.len() <= 2 && out.last().is_some() => taken.push(ri),
                 _ => break,

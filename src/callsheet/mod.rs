@@ -28,6 +28,7 @@
 
 pub mod dates;
 pub mod gps;
+pub mod learned;
 pub mod phones;
 pub mod revision;
 pub mod scenes;

@@ -13,6 +13,9 @@
 //!   notifications), with their state.
 //! - `keys`: Message-ID + content hash, and origin → message key (dedupe).
 //! - `checkpoints`: mailbox checkpoints (IMAP UIDVALIDITY/UID).
+//! - `attention`, `corrections`, `layouts`, `versions`: what a person must
+//!   look at, people's corrections, the reading rules they taught, and each
+//!   day's version history (one file each beside this one).
 //! - `meta`: small named values integrations keep between calls (a CalDAV
 //!   event's last ETag); losing one costs a round trip, never correctness.
 //!
@@ -28,6 +31,14 @@
 //! [`Store::open`] turns a store sled cannot open into a quarantined copy
 //! (`store.corrupt-TIMESTAMP`) and starts a fresh one, so the daemon comes up
 //! and rebuilds from the mailbox instead of crash-looping.
+
+mod attention;
+mod corrections;
+mod layouts;
+mod versions;
+
+pub use attention::{AttentionItem, AttentionKind, NewAttention};
+pub use versions::{changes, DayVersion};
 
 use crate::model::ShootDay;
 use crate::plan::CrewPlan;
@@ -113,6 +124,10 @@ pub struct DayRecord {
     /// A cancelled day: calendar events are removed.
     #[serde(default)]
     pub cancelled: bool,
+    /// The day as the sheet states it, before people's corrections
+    /// (`schedule` is this with the corrections laid over).
+    #[serde(default)]
+    pub read: Option<ShootDay>,
 }
 
 /// One crew member's plan for one day, at the day version it was made for.
@@ -141,6 +156,9 @@ pub enum StoreError {
     Decode(#[from] serde_json::Error),
     #[error("store transaction failed: {0}")]
     Transaction(String),
+    /// What a command names is not there; the text says where to look.
+    #[error("{0}")]
+    NotFound(String),
     #[error("the store {0} is locked by another process ({1}); is another mp2d running on this state_dir?")]
     Locked(PathBuf, std::io::Error),
     #[error("cannot prepare the state directory {0}: {1}")]
@@ -397,7 +415,9 @@ impl Store {
     /// Records a day version stated by a message. Returns the stored record
     /// and whether it changed what is known (a new day, or new content at the
     /// same or a higher revision). An older revision arriving late is ignored.
-    pub fn put_day(&self, day: &ShootDay, message_id: &str) -> Result<(DayRecord, bool)> {
+    pub fn put_day(&self, read: &ShootDay, message_id: &str) -> Result<(DayRecord, bool)> {
+        // A person's corrections stand until a sheet changes their field.
+        let day = &self.corrected(read)?;
         let key = day.date.as_bytes();
         let old: Option<DayRecord> = self
             .days
@@ -417,7 +437,8 @@ impl Store {
                 version: old.version + 1,
                 previous: Some(old.schedule),
                 weather: old.weather,
-                cancelled: false,
+                cancelled: day.cancelled,
+                read: Some(read.clone()),
             },
             None => DayRecord {
                 date: day.date.clone(),
@@ -427,10 +448,12 @@ impl Store {
                 version: 1,
                 previous: None,
                 weather: None,
-                cancelled: false,
+                cancelled: day.cancelled,
+                read: Some(read.clone()),
             },
         };
         self.days.insert(key, serde_json::to_vec(&rec)?)?;
+        self.record_version(&rec, None)?;
         Ok((rec, true))
     }
 

@@ -42,7 +42,12 @@ fn main() -> ExitCode {
         (None, None) => (PathBuf::from("/etc/mp2/mp2.toml"), None),
     };
     let cfg = match Config::load(&path) {
-        Ok(c) => c,
+        Ok(c) => {
+            for w in &c.warnings {
+                eprintln!("mp2d: configuration {w}");
+            }
+            c
+        }
         Err(e) => {
             eprintln!(
                 "mp2d: invalid configuration: {}",

@@ -566,7 +566,8 @@ Lokacja: Park — al. Zieleniecka 2, 03-901 Warszawa
     );
 }
 
-/// A crew table with a name column between department and call.
+/// A crew table with a name column between department and call: each row
+/// is a person's own call (CONTRACT §1 `crew_calls`), not a department's.
 #[test]
 fn department_table_with_a_name_column() {
     let text = "\
@@ -585,6 +586,22 @@ Sound            Ewa Nowak          7:15 AM
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    assert_eq!(depts, ["Camera=06:30", "Sound=07:15"]);
+    assert!(depts.is_empty(), "{depts:?}");
+    let people: Vec<String> = d
+        .crew_calls
+        .iter()
+        .map(|c| {
+            format!(
+                "{}/{}={}",
+                c.name,
+                c.department.as_deref().unwrap_or("?"),
+                c.call
+            )
+        })
+        .collect();
+    assert_eq!(
+        people,
+        ["Jan Kowalski/Camera=06:30", "Ewa Nowak/Sound=07:15"]
+    );
     assert_eq!(d.call_time.as_deref(), Some("07:00"));
 }

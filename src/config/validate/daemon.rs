@@ -1,0 +1,92 @@
+//! `[daemon]`, `[parser]` and `[integrations.*]`: how the daemon itself runs.
+
+use super::Validator;
+use crate::config::{Config, INTEGRATIONS};
+
+pub(super) fn daemon(cfg: &Config, v: &mut Validator<'_>) {
+    if cfg.daemon.timezone.parse::<chrono_tz::Tz>().is_err() {
+        v.err(
+            "daemon",
+            "timezone",
+            &format!(
+                "unknown time zone {:?}; use an IANA name such as \"Europe/Warsaw\"",
+                cfg.daemon.timezone
+            ),
+        );
+    }
+    if cfg.daemon.queue_capacity == 0 {
+        v.err("daemon", "queue_capacity", "must be at least 1");
+    }
+    if cfg.daemon.restart_intensity == 0 {
+        v.err("daemon", "restart_intensity", "must be at least 1");
+    }
+}
+
+pub(super) fn parser(cfg: &Config, v: &mut Validator<'_>) {
+    if cfg.parser.workers == 0 || cfg.parser.workers > 64 {
+        v.err("parser", "workers", "must be 1..64");
+    }
+}
+
+pub(super) fn integrations(cfg: &Config, v: &mut Validator<'_>) {
+    for (name, i) in &cfg.integrations {
+        let table = format!("integrations.{name}");
+        if !INTEGRATIONS.contains(&name.as_str()) {
+            v.err(
+                "integrations",
+                name,
+                &format!(
+                    "unknown integration{}; use one of {}",
+                    closest(name)
+                        .map(|c| format!(" (did you mean \"{c}\"?)"))
+                        .unwrap_or_default(),
+                    INTEGRATIONS.join(", ")
+                ),
+            );
+        }
+        if let Err(e) = i.quota() {
+            v.err(&table, "rate", &e);
+        }
+        if i.burst == 0 {
+            v.err(&table, "burst", "must be at least 1");
+        }
+        if i.breaker_failures == 0 {
+            v.err(&table, "breaker_failures", "must be at least 1");
+        }
+        if i.timeout.is_zero() {
+            v.err(&table, "timeout", "must be above zero");
+        }
+    }
+}
+
+/// The integration name one letter away from a misspelt one, if any.
+fn closest(name: &str) -> Option<&'static str> {
+    INTEGRATIONS.into_iter().find(|known| {
+        let (a, b): (Vec<char>, Vec<char>) = (known.chars().collect(), name.chars().collect());
+        let (short, long) = if a.len() <= b.len() {
+            (&a, &b)
+        } else {
+            (&b, &a)
+        };
+        match long.len() - short.len() {
+            // One letter changed, or swapped with its neighbour.
+            0 => {
+                let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+                diff.len() == 1
+                    || (diff.len() == 2
+                        && diff[1] == diff[0] + 1
+                        && a[diff[0]] == b[diff[1]]
+                        && a[diff[1]] == b[diff[0]])
+            }
+            // One letter added or left out.
+            1 => (0..long.len()).any(|skip| {
+                long.iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != skip)
+                    .map(|(_, c)| c)
+                    .eq(short.iter())
+            }),
+            _ => false,
+        }
+    })
+}

@@ -1,0 +1,32 @@
+//! Checks against the machine, made by [`Config::load`] only (a config
+//! parsed from a string, as tests do, may describe a machine elsewhere).
+//! Secret files are checked by `secrets`.
+
+use super::Validator;
+use crate::config::{Config, Mailbox};
+
+pub(super) fn on_disk(cfg: &Config, v: &mut Validator<'_>) {
+    if let Mailbox::Maildir(m) = &cfg.mailbox {
+        let path = if m.path.is_relative() {
+            cfg.base_dir().join(&m.path)
+        } else {
+            m.path.clone()
+        };
+        // Only a path that is certainly wrong: one this user may not look
+        // into (mp2ctl run by an operator) may still be the daemon's Maildir.
+        let missing = match std::fs::metadata(&path) {
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+            Ok(m) => !m.is_dir(),
+        };
+        if !path.as_os_str().is_empty() && missing {
+            v.err(
+                "mailbox",
+                "path",
+                &format!(
+                    "the Maildir {} does not exist (or is not a folder), so no mail would ever be seen; fix the path, or create it with `mkdir -p {0}/new {0}/cur {0}/tmp` and deliver the office's mail there",
+                    path.display()
+                ),
+            );
+        }
+    }
+}
