@@ -324,6 +324,17 @@ fn correct_moves_the_event_in_place_and_sends_one_change_message_per_crew_member
         "{h}"
     );
     assert_eq!(h["corrections"][0]["user"], "root");
+    let o = std::process::Command::new(support::mp2ctl())
+        .arg("--socket")
+        .arg(d.socket())
+        .args(["schedules", "--history", &day.date])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("by root") && said.contains("call_time=06:00") && said.contains(&day.date),
+        "{said}"
+    );
 }
 
 #[test]
