@@ -1,7 +1,8 @@
 //! Writes a sample set of generated fixtures into a folder so a person can
 //! look at them: call sheets in every layout and font setup (with their
-//! truth as JSON), a scan, e-mails from every client shape and the decoys,
-//! the demo Maildir, and small hostile files.
+//! truth as JSON), other producers' layouts (`world_*`), a scan, e-mails
+//! from every client shape and the decoys, the demo Maildir, and small
+//! hostile files.
 //!
 //! `cargo run --example gen_fixtures -- OUT_DIR [SEED]`
 //!
@@ -180,6 +181,17 @@ fn main() -> std::io::Result<()> {
                 days,
             });
         }
+    }
+
+    // Other producers' layouts (issue 10), truth beside each as for the rest.
+    for sheet in mp2::fixtures::world::world_sheets(seed) {
+        let path = out.join("sheets").join(format!("world_{}.pdf", sheet.name));
+        std::fs::write(&path, &sheet.pdf)?;
+        std::fs::write(
+            path.with_extension("json"),
+            serde_json::to_string_pretty(&sheet.truth).unwrap_or_default(),
+        )?;
+        png_of(&path);
     }
 
     let Some(att) = first_sheet else {

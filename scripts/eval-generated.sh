@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scores `mp2ctl parse --json` on call sheets the project generates itself
-# (every layout × font setup of src/fixtures, several seeds), with the same
+# (every layout × font setup of src/fixtures, and the other producers'
+# layouts of src/fixtures/world as `world_*`, several seeds), with the same
 # scorer as the sample corpus. A check of generalisation beyond the samples:
 # the parser was never tuned on these files.
 #

@@ -251,6 +251,9 @@ impl Edit {
 pub struct Correction {
     /// The shooting day as the sheet dates it (the store's key).
     pub date: String,
+    /// The field as `correct` names it (`department_calls.Kamera`), for people.
+    #[serde(default)]
+    pub field: String,
     pub edit: Edit,
     /// What the sheet said for this field when the correction was made.
     pub was: String,
@@ -289,6 +292,7 @@ mod tests {
     fn c(arg: &str, was: &str) -> Correction {
         Correction {
             date: "2024-03-15".into(),
+            field: Edit::parse(arg).unwrap().target.name(),
             edit: Edit::parse(arg).unwrap(),
             was: was.into(),
             message_id: "<m>".into(),

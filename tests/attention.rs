@@ -324,6 +324,17 @@ fn correct_moves_the_event_in_place_and_sends_one_change_message_per_crew_member
         "{h}"
     );
     assert_eq!(h["corrections"][0]["user"], "root");
+    let o = std::process::Command::new(support::mp2ctl())
+        .arg("--socket")
+        .arg(d.socket())
+        .args(["schedules", "--history", &day.date])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("by root") && said.contains("call_time=06:00") && said.contains(&day.date),
+        "{said}"
+    );
 }
 
 #[test]
@@ -750,4 +761,45 @@ fn correcting_the_date_moves_the_day_and_its_events() {
         said.contains("CANCELLED") && said.contains("moved"),
         "{said}"
     );
+}
+
+#[test]
+fn a_notification_a_crash_left_unknown_is_given_up_and_asked_about() {
+    let Some(smtp) = Smtpd::start() else { return };
+    let c = config();
+    let (start, end) = (
+        c.find("[notify.email]").unwrap(),
+        c.find("[notify.sms]").unwrap(),
+    );
+    let mut d = Daemon::new(&format!(
+        "{}[notify.email]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"MP2 Plan <plan@produkcja-mp2.pl>\"\n\n{}",
+        &c[..start],
+        smtp.port,
+        &c[end..]
+    ));
+    let day = plain_day(47);
+    // As a kill -9 between recording the intent and the SMTP reply leaves it.
+    {
+        let store = mp2::store::Store::open(&d.path("state")).unwrap();
+        store
+            .effect_intent(&format!("notify:tomek:{}:v1:email", day.date))
+            .unwrap();
+    }
+    d.start();
+    d.deliver("001.eml", &sheet_mail(&day, 47).raw);
+    d.wait_until("given up and asked", Duration::from_secs(60), |d| {
+        d.all_handled(1) && attention(d).len() == 1 && smtp.received_by(COORDINATOR).len() == 1
+    });
+    let item = &attention(&d)[0];
+    assert_eq!(item["date"], day.date.as_str());
+    let reason = item["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("tomek") && reason.contains("email"),
+        "{reason}"
+    );
+    assert!(
+        smtp.received_by("tomek@example.org").is_empty(),
+        "not sent twice"
+    );
+    assert_eq!(smtp.received_by("anna@example.org").len(), 1);
 }

@@ -474,7 +474,7 @@ fn print_day_history(data: &serde_json::Value) {
             c["at"].as_str().unwrap_or(""),
             c["user"].as_str().unwrap_or(""),
             c["uid"],
-            c["edit"]["target"]["field"].as_str().unwrap_or(""),
+            c["field"].as_str().unwrap_or(""),
             c["edit"]["value"].as_str().unwrap_or(""),
             c["was"].as_str().unwrap_or("")
         );

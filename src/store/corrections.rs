@@ -56,6 +56,7 @@ impl Store {
         for e in edits {
             let c = Correction {
                 date: read.date.clone(),
+                field: e.target.name(),
                 edit: e.clone(),
                 was: e.target.get(&read),
                 message_id: old.message_id.clone(),
