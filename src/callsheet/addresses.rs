@@ -76,7 +76,10 @@ const STREET_WORDS: &[&str] = &[
     "Trail",
 ];
 
-const BREAKS: &[&str] = &["\n", " - ", " – ", " — ", ": ", " · ", " | ", "("];
+/// Breaks between a place's name and its address. A line break is not one
+/// of them: a narrow column wraps inside a street ("411 N Hollywood" /
+/// "Way, Burbank, CA 91505").
+const BREAKS: &[&str] = &[" - ", " – ", " — ", ": ", " · ", " | ", "("];
 
 /// The folded byte span of an English-speaking country's address in `fo`.
 pub fn span(fo: &Folded) -> Option<(usize, usize)> {
@@ -99,22 +102,48 @@ pub fn span(fo: &Folded) -> Option<(usize, usize)> {
 
 /// Where the street begins in `text` (the parts of an address before its
 /// town and code): the first comma-separated part that opens with a house
-/// number or ends with a street word; 0 when none does.
+/// number, else the first that ends with a street word; within a part
+/// printed over two lines, the line that holds the street. Without either,
+/// the last line: what is above it names the place.
 fn street_part(text: &str) -> usize {
-    let mut at = 0;
-    for part in text.split(',') {
-        let p = part.trim();
-        let numbered = p.starts_with(|c: char| c.is_ascii_digit());
-        let street = p
-            .split_whitespace()
+    let parts: Vec<(usize, &str)> = text
+        .split(',')
+        .scan(0, |at, part| {
+            let start = *at;
+            *at += part.len() + 1;
+            Some((start, part))
+        })
+        .collect();
+    let numbered = |p: &str| p.trim().starts_with(|c: char| c.is_ascii_digit());
+    let street = |p: &str| {
+        p.split_whitespace()
             .last()
-            .is_some_and(|w| STREET_WORDS.contains(&w));
-        if numbered || street {
-            return at;
-        }
-        at += part.len() + 1;
+            .is_some_and(|w| STREET_WORDS.contains(&w))
+    };
+    let found = parts
+        .iter()
+        .find(|(_, p)| numbered(p))
+        .or_else(|| parts.iter().find(|(_, p)| street(p)));
+    match found {
+        // A part printed over lines: the line that starts the street
+        // ("North Beach car park" / "James Larkin Road", "(555) 010-" /
+        // "17000 CA-1"), unless the street itself wrapped ("411 N
+        // Hollywood" / "Way").
+        Some(&(at, part)) => match part.rfind('\n') {
+            Some(nl) => {
+                let last = &part[nl + 1..];
+                let starts_street =
+                    numbered(last) || (street(last) && last.split_whitespace().count() >= 2);
+                if starts_street {
+                    at + nl + 1
+                } else {
+                    at
+                }
+            }
+            None => at,
+        },
+        None => text.rfind('\n').map_or(0, |nl| nl + 1),
     }
-    0
 }
 
 #[cfg(test)]
@@ -148,6 +177,14 @@ mod tests {
             (
                 "Casa Loma, 1 Austin Terrace, Toronto, ON M5R 1X8",
                 "1 Austin Terrace, Toronto, ON M5R 1X8",
+            ),
+            (
+                "Warner Bros. Ranch, Stage 7 — 411 N Hollywood\nWay, Burbank, CA 91505",
+                "411 N Hollywood\nWay, Burbank, CA 91505",
+            ),
+            (
+                "Formby Point, Victoria Road, Formby,\nLiverpool L37 1LJ",
+                "Victoria Road, Formby,\nLiverpool L37 1LJ",
             ),
         ] {
             assert_eq!(addr(text).as_deref(), Some(want), "{text}");

@@ -54,9 +54,8 @@ fn emergency(f: &str) -> bool {
 fn wrapped_digits(rows: &[Row], ri: usize, ci: usize) -> Option<String> {
     let cell = rows.get(ri)?.cells.get(ci)?;
     let next = rows.get(ri + 1)?;
-    let [only] = next.cells.as_slice() else {
-        return None;
-    };
+    // The cell under this one on the next line (other columns may go on).
+    let only = next.cells.iter().find(|c| gap(c, cell) == 0.0)?;
     let t = only.text.trim();
     let digits = t.chars().filter(char::is_ascii_digit).count();
     let ok = (1..=6).contains(&digits)

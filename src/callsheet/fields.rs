@@ -324,6 +324,15 @@ fn pairs(orig: &str) -> Vec<(String, Hm)> {
             .next()
             .unwrap_or("");
         let name = trim_punct(name);
+        // "Kamera godz. 06:15": the hour word belongs to the time.
+        let name = ["godz.", "godz", "o godz.", "at", "o"]
+            .iter()
+            .find_map(|w| {
+                name.strip_suffix(w)
+                    .filter(|n| n.ends_with(' '))
+                    .map(str::trim_end)
+            })
+            .unwrap_or(name);
         from = b;
         if name.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
             out.push((super::text::squash(name), t));

@@ -241,6 +241,13 @@ fn read_days(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
             crew_calls,
             ..Default::default()
         });
+        // Several daily sheets in one PDF: each day's own contacts list.
+        if plan.shape == Shape::Stacked {
+            let own = contacts::read(block, &HashSet::new(), region);
+            if let (Some(d), false) = (out.last_mut(), own.is_empty()) {
+                d.contacts = own;
+            }
+        }
         if let Some(d) = out.last_mut() {
             doubt::assess(d, &evidence);
         }

@@ -801,6 +801,12 @@ fn town_end(fo: &Folded, from: usize) -> usize {
         end = j + word_len;
         i = end;
         words += 1;
+        // "…, 00-724 Warszawa. Kierownik planu: …": a full stop after the
+        // town ends the sentence, and the address with it.
+        if word.ends_with('.') && word.chars().count() > 4 {
+            end -= 1;
+            break;
+        }
     }
     // A trailing connector is not part of the town.
     end

@@ -418,8 +418,16 @@ fn reflow_columns(rows: Vec<Row>) -> Vec<Row> {
                 .iter()
                 .any(|c| edges.iter().any(|&e| c.x0 < e - tol && c.x1 > e + tol))
         };
+        // Boxes side by side end where a line crosses a column edge, or at
+        // the white space after the tallest box (the next part of the page
+        // starts under all of them).
+        let para = rows[i].spacing.max(1.0) * 2.0;
         let end = (i + 1..rows.len())
-            .find(|&k| crosses(&rows[k]))
+            .find(|&k| {
+                crosses(&rows[k])
+                    || rows[k].page != rows[k - 1].page
+                    || rows[k].y - rows[k - 1].y > para
+            })
             .unwrap_or(rows.len());
         let bounds: Vec<(f32, f32)> = std::iter::once(f32::MIN)
             .chain(edges.iter().map(|&e| e - tol))
