@@ -372,6 +372,29 @@ fn row_pairs(row: &Row) -> Vec<(String, Hm)> {
     out
 }
 
+/// A row of names over a row of times, each time under its name.
+fn stacked_pairs(names: &Row, times_row: &Row) -> Vec<(String, Hm)> {
+    if names.cells.len() < 2
+        || names.cells.len() != times_row.cells.len()
+        || names.page != times_row.page
+        || names.folded.iter().any(|f| !times::find_all(f).is_empty())
+    {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (n, (c, f)) in names
+        .cells
+        .iter()
+        .zip(times_row.cells.iter().zip(&times_row.folded))
+    {
+        let (Some(t), true) = (times::value_only(f), super::sheet::gap(n, c) == 0.0) else {
+            return Vec::new();
+        };
+        out.push((super::text::squash(trim_punct(&n.text)), t));
+    }
+    out
+}
+
 /// The words after the last time of a line ("… Rekwizyty 06:30 ·
 /// Scenografia" → "Scenografia"), when they could be a name.
 fn unpaired_tail(line: &str) -> String {
@@ -505,6 +528,21 @@ fn department_calls_as_printed(rows: &[Row]) -> BTreeMap<String, String> {
                 row_pairs(r)
             };
             if p.is_empty() {
+                // Names over their times, column by column (a grid of cards:
+                // "CAMERA | GRIP & ELECTRIC" / "4:30am | 5:00am").
+                if let Some(below) = rows.get(ri + 1) {
+                    let stacked = stacked_pairs(r, below);
+                    if !stacked.is_empty() {
+                        for (n, t) in stacked {
+                            if is_department_name(&n) {
+                                out.insert(n, t.to_string());
+                            }
+                        }
+                        seen_pairs = true;
+                        ri += 2;
+                        continue;
+                    }
+                }
                 // A table's own header row ("Pion | Godzina") may precede
                 // the first pair; after that an empty row ends the table.
                 if seen_pairs {

@@ -150,9 +150,45 @@ pub fn find_all(s: &str) -> Vec<PhoneHit> {
     find_all_in(s, Region::Pl)
 }
 
+/// North American numbers printed with dots ("310.555.0108").
+fn dotted_nanp(s: &str) -> Vec<PhoneHit> {
+    let b = s.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 12 <= b.len() {
+        let shape = (0..12).all(|k| {
+            if k == 3 || k == 7 {
+                b[i + k] == b'.'
+            } else {
+                digit(i + k)
+            }
+        });
+        let free = (i == 0 || !(digit(i - 1) || b[i - 1] == b'.')) && !digit(i + 12);
+        if shape && free && !(b.get(i + 12) == Some(&b'.') && digit(i + 13)) {
+            let d: String = s[i..i + 12].chars().filter(char::is_ascii_digit).collect();
+            if !d.starts_with(['0', '1']) {
+                out.push(PhoneHit {
+                    start: i,
+                    end: i + 12,
+                    e164: format!("+1{d}"),
+                });
+            }
+            i += 12;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 /// [`find_all`] for a sheet whose numbers belong to `region`.
 pub fn find_all_in(s: &str, region: Region) -> Vec<PhoneHit> {
-    let mut out = Vec::new();
+    use phonenumber::country::Id;
+    let mut out = match region {
+        Region::Country(Id::US | Id::CA) => dotted_nanp(s),
+        _ => Vec::new(),
+    };
     let mut iter = s.char_indices().peekable();
     while let Some((i, c)) = iter.next() {
         if !(c.is_ascii_digit() || c == '+' || c == '(') {
@@ -326,6 +362,8 @@ mod tests {
         assert_eq!(f("Tel: 01 809 3000", Id::IE), ["+35318093000"]);
         assert_eq!(f("(555) 010-2233", Id::US), ["+15550102233"]);
         assert_eq!(f("661-555-9001", Id::US), ["+16615559001"]);
+        assert_eq!(f("cell 310.555.0108", Id::US), ["+13105550108"]);
+        assert!(f("52.229.6760", Id::US).is_empty());
         assert_eq!(f("07700 900123", Id::GB), ["+447700900123"]);
         assert_eq!(f("+48 601 234 567", Id::US), ["+48601234567"]);
         assert!(f("CA 90272", Id::US).is_empty());

@@ -98,7 +98,10 @@ fn header_of(rows: &[Row], ri: usize) -> Option<Header> {
         let set_cell = row.folded.iter().position(|f| {
             let t = f.trim();
             SET_BOTH.contains(&t)
-                || t == "int/ext"
+                || matches!(
+                    t,
+                    "int/ext" | "int./ext." | "int / ext" | "wn./pl." | "wn/pl"
+                )
                 || t == "wnetrze/plener"
                 || t == "plener/wnetrze"
         });

@@ -821,8 +821,25 @@ pub const STREET_PREFIXES: &[&str] = &[
 
 /// Scene-table column headings.
 pub const SCENE_COLUMN: &[&str] = &[
-    "sc", "sc.", "scena", "sceny", "scene", "scenes", "nr sceny", "scene #", "scene no", "sc #",
-    "sc. nr", "nr",
+    "sc",
+    "sc.",
+    "scena",
+    "sceny",
+    "scene",
+    "scenes",
+    "nr sceny",
+    "scene #",
+    "scene no",
+    "sc #",
+    "sc. nr",
+    "nr",
+    "nr sc.",
+    "nr sc",
+    "scene no.",
+    "sc no",
+    "sc. no.",
+    "sc no.",
+    "scene nr",
 ];
 
 /// Other scene-table column headings; one of them next to a scene column
@@ -832,6 +849,9 @@ pub const SCENE_TABLE_COLUMNS: &[&str] = &[
     "i/e",
     "e/i",
     "wn/pl",
+    "wn./pl.",
+    "int./ext.",
+    "int / ext",
     "obiekt",
     "set",
     "set & description",
