@@ -13,14 +13,21 @@ use super::text::Folded;
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// The end of an address (printed text, so capitals count).
+/// How addresses end, per country (printed text, so capitals count); the
+/// country of a sheet ([`super::country`]) is read from the same patterns.
+/// "CA 90272", "NY 10001-1234": a state's two capitals, then the ZIP.
+pub const US_ZIP: &str = r"\b(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\b";
+/// "M6N 3A7".
+pub const CA_POSTAL: &str = r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b";
+/// "SL7 2QR", "EC1A 1BB".
+pub const UK_POSTCODE: &str = r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b";
+/// "Dublin 5", "Co. Wicklow", an Eircode "D05 X2Y3".
+pub const IE_PLACE: &str =
+    r"\bDublin\s+\d{1,2}\b|\bCo\.\s+[A-Z][a-z]+\b|\b[AC-FHKNPRTV-Y]\d{2}\s[AC-FHKNPRTV-Y0-9]{4}\b";
+
+/// The end of an address.
 static END: LazyLock<Regex> = LazyLock::new(|| {
-    super::text::static_regex(concat!(
-        r"\b(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\b",
-        r"|\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b",
-        r"|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b",
-        r"|\bDublin\s+\d{1,2}\b|\bCo\.\s+[A-Z][a-z]+\b|\b[AC-FHKNPRTV-Y]\d{2}\s[AC-FHKNPRTV-Y0-9]{4}\b",
-    ))
+    super::text::static_regex(&[US_ZIP, CA_POSTAL, UK_POSTCODE, IE_PLACE].join("|"))
 });
 
 /// A country name after the code belongs to the address.

@@ -6,6 +6,7 @@
 //! Only a verdict all the sheet's addresses agree on counts; a sheet mixing
 //! countries, or printing none, is left to the production's `phone_region`.
 
+use super::addresses::{CA_POSTAL, IE_PLACE, UK_POSTCODE, US_ZIP};
 use super::phones::Region;
 use super::sheet::Row;
 use phonenumber::country::Id;
@@ -14,27 +15,12 @@ use std::sync::LazyLock;
 
 static PL: LazyLock<Regex> =
     LazyLock::new(|| super::text::static_regex(r"\b\d{2}-\d{3}\s+\p{Lu}\p{Ll}+"));
-/// "CA 90272", "NY 10001-1234" (a state's two capitals, then the ZIP).
-static US: LazyLock<Regex> = LazyLock::new(|| {
-    super::text::static_regex(
-        r"\b(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\b",
-    )
-});
-/// "ON M6N 3A7", "Toronto, ON" with a postal code.
-static CA: LazyLock<Regex> = LazyLock::new(|| {
-    super::text::static_regex(
-        r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b",
-    )
-});
-/// "SL7 2QR", "EC1A 1BB".
-static GB: LazyLock<Regex> =
-    LazyLock::new(|| super::text::static_regex(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b"));
-/// "Dublin 5", "Co. Wicklow", an Eircode "D05 X2Y3", or the country's name.
-static IE: LazyLock<Regex> = LazyLock::new(|| {
-    super::text::static_regex(
-        r"\b(?:Dublin\s+\d{1,2}\b|Co\.\s+[A-Z][a-z]+|Ireland\b|Éire\b|[AC-FHKNPRTV-Y]\d{2}\s[AC-FHKNPRTV-Y0-9]{4}\b)",
-    )
-});
+static US: LazyLock<Regex> = LazyLock::new(|| super::text::static_regex(US_ZIP));
+static CA: LazyLock<Regex> = LazyLock::new(|| super::text::static_regex(CA_POSTAL));
+static GB: LazyLock<Regex> = LazyLock::new(|| super::text::static_regex(UK_POSTCODE));
+/// An Irish district, county or Eircode, or the country's name.
+static IE: LazyLock<Regex> =
+    LazyLock::new(|| super::text::static_regex(&format!(r"{IE_PLACE}|\bIreland\b|\bÉire\b")));
 
 /// The one country the sheet's addresses are in, if they agree.
 pub fn of_sheet(rows: &[Row]) -> Option<Region> {
@@ -73,22 +59,7 @@ pub fn of_sheet(rows: &[Row]) -> Option<Region> {
 mod tests {
     use super::*;
 
-    fn rows(lines: &[&str]) -> Vec<Row> {
-        lines
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let cell = crate::layout::Cell {
-                    x0: 0.0,
-                    x1: 300.0,
-                    size: 10.0,
-                    bold: false,
-                    text: t.to_string(),
-                };
-                Row::new(0, 12.0 * i as f32, vec![cell], 12.0, 0.0)
-            })
-            .collect()
-    }
+    use crate::callsheet::sheet::one_cell_rows as rows;
 
     #[test]
     fn countries_from_addresses() {

@@ -843,22 +843,7 @@ mod tests {
         assert_eq!(v, ["HMU=06:00", "Electric=07:45", "Art Dept=05:45"]);
     }
 
-    fn rows(lines: &[&str]) -> Vec<Row> {
-        lines
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let cell = crate::layout::Cell {
-                    x0: 0.0,
-                    x1: 300.0,
-                    size: 10.0,
-                    bold: false,
-                    text: t.to_string(),
-                };
-                Row::new(0, 12.0 * i as f32, vec![cell], 12.0, 0.0)
-            })
-            .collect()
-    }
+    use crate::callsheet::sheet::one_cell_rows as rows;
 
     #[test]
     fn shoot_day_numbers() {

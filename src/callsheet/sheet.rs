@@ -151,6 +151,25 @@ impl Row {
     }
 }
 
+/// Rows of one full-width cell each, 12 pt apart: for tests of the readers.
+#[cfg(test)]
+pub fn one_cell_rows(lines: &[&str]) -> Vec<Row> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let cell = Cell {
+                x0: 0.0,
+                x1: 300.0,
+                size: 10.0,
+                bold: false,
+                text: t.to_string(),
+            };
+            Row::new(0, 12.0 * i as f32, vec![cell], 12.0, 0.0)
+        })
+        .collect()
+}
+
 /// Left/right distance between two cells (0 when they overlap).
 pub fn gap(a: &Cell, b: &Cell) -> f32 {
     (a.x0.max(b.x0) - a.x1.min(b.x1)).max(0.0)
