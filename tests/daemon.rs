@@ -333,26 +333,20 @@ fn a_second_daemon_on_the_same_socket_is_refused() {
 #[test]
 fn mutating_commands_are_refused_to_other_users() {
     use std::os::unix::fs::PermissionsExt;
-    use std::os::unix::process::CommandExt;
-    // SAFETY: getuid cannot fail.
-    if unsafe { libc::getuid() } != 0 {
+    if !support::users::root() {
         eprintln!("skipped: needs root to run mp2ctl as another user");
         return;
     }
     let mut d = Daemon::new(&cfg("fault_injection = true"));
     d.start();
     // Let `nobody` reach the socket at all, so the daemon's own check is what refuses.
-    std::fs::set_permissions(d.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = support::users::reachable_mp2ctl(d.dir());
     std::fs::set_permissions(d.socket(), std::fs::Permissions::from_mode(0o666)).unwrap();
+    let socket = d.socket().to_string_lossy().into_owned();
     let run = |args: &[&str]| {
-        std::process::Command::new(support::mp2ctl())
-            .arg("--socket")
-            .arg(d.socket())
-            .args(args)
-            .uid(65534)
-            .gid(65534)
-            .output()
-            .unwrap()
+        let mut all = vec!["--socket", socket.as_str()];
+        all.extend_from_slice(args);
+        support::users::run_as(&bin, 65534, 65534, &all)
     };
     let ok = run(&["status", "--json"]);
     assert!(
@@ -380,6 +374,36 @@ fn mutating_commands_are_refused_to_other_users() {
         run(&["attention", "--json"]).status.success(),
         "reading is open"
     );
+}
+
+/// The README's way to let an operator run mutating commands is a
+/// supplementary membership of the daemon's group; SO_PEERCRED reports only
+/// the primary gid, so the daemon must ask the group database.
+#[test]
+fn supplementary_group_members_may_mutate_and_others_are_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    if !support::users::root() {
+        eprintln!("skipped: needs root to run mp2ctl as another user");
+        return;
+    }
+    let member = support::users::Member::find_or_create();
+    let mut d = Daemon::new(&cfg("fault_injection = true"));
+    d.start_in_group(member.group);
+    let bin = support::users::reachable_mp2ctl(d.dir());
+    std::fs::set_permissions(d.socket(), std::fs::Permissions::from_mode(0o666)).unwrap();
+    let socket = d.socket().to_string_lossy().into_owned();
+    let fault = ["--socket", socket.as_str(), "fault", "panic", "notifier"];
+    let ok = support::users::run_as(&bin, member.uid, member.primary_gid, &fault);
+    assert!(
+        ok.status.success(),
+        "uid {} is in group {} (supplementary): {}",
+        member.uid,
+        member.group,
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let refused = support::users::run_as(&bin, 65534, 65534, &fault);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("permission denied"));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! Before binding, the path is probed: a live socket means another daemon
 //! runs there (refuse to start), a dead one is removed. The socket is made
 //! mode 0660; mutating commands are further limited to root and the daemon's
-//! own user or group, by the peer's credentials (SO_PEERCRED).
+//! own user or group (supplementary membership counts), see [`crate::peer`].
 
 use crate::ctx::Ctx;
 use crate::pipeline::{inject_panic, poke};
@@ -76,13 +76,8 @@ async fn connection(stream: UnixStream, ctx: Ctx) -> std::io::Result<()> {
             Response::err(format!("protocol version {} not spoken (this mp2d speaks {PROTOCOL_VERSION}); use the mp2ctl of the same release", req.v))
         }
         Ok(req) => {
-            let allowed = !req.command.mutates()
-                || cred.map(|c| {
-                    // SAFETY: geteuid/getegid cannot fail and touch no memory.
-                    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-                    c.uid() == 0 || c.uid() == uid || c.gid() == gid
-                })
-                .unwrap_or(false);
+            let allowed =
+                !req.command.mutates() || cred.is_some_and(|c| crate::peer::may_mutate(&c));
             if allowed {
                 handle(&ctx, req.command, cred).await
             } else {

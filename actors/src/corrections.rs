@@ -45,27 +45,10 @@ pub fn dismiss(ctx: &Ctx, id: u64) -> Result<Value, String> {
 
 /// The peer's uid and user name (`uid 1000` when it has no passwd entry).
 fn who(cred: Option<tokio::net::unix::UCred>) -> (u32, String) {
-    let Some(uid) = cred.map(|c| c.uid()) else {
-        return (u32::MAX, "unknown".into());
-    };
-    let mut buf = vec![0 as libc::c_char; 4096];
-    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut out: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: getpwuid_r writes only into `pw` and `buf`, both sized as
-    // passed; `pw_name` points into `buf`, read before either is dropped.
-    let name = unsafe {
-        let rc = libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut out);
-        if rc == 0 && !out.is_null() && !pw.pw_name.is_null() {
-            Some(
-                std::ffi::CStr::from_ptr(pw.pw_name)
-                    .to_string_lossy()
-                    .into_owned(),
-            )
-        } else {
-            None
-        }
-    };
-    (uid, name.unwrap_or_else(|| format!("uid {uid}")))
+    match cred.map(|c| c.uid()) {
+        Some(uid) => (uid, crate::peer::user_name(uid)),
+        None => (u32::MAX, "unknown".into()),
+    }
 }
 
 pub async fn correct(

@@ -22,7 +22,8 @@
 //! - [`attention`]: "needs attention" items raised where the pipeline
 //!   needs a person, and the coordinators told once each.
 //! - [`control_server`]: the Unix socket `mp2ctl` talks to; [`corrections`]:
-//!   its person-in-the-loop commands (`attention`, `correct`, `layouts`).
+//!   its person-in-the-loop commands (`attention`, `correct`, `layouts`);
+//!   [`peer`]: who the caller is and whether they may change things.
 //! - [`retry`]: backoff delays (the one user of the `backoff` crate).
 //! - [`logging`], [`sdnotify`]: journal/stderr logs, systemd readiness.
 
@@ -41,6 +42,7 @@ pub mod mailbox;
 pub mod mailbox_watcher;
 pub mod notifier;
 pub mod parser_pool;
+pub mod peer;
 pub mod pipeline;
 pub mod retry;
 pub mod route_planner;

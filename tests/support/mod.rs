@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod users;
 
 use mp2::control::{self, Command, StatusReport};
 use std::path::{Path, PathBuf};
@@ -83,12 +84,27 @@ impl Daemon {
     }
 
     pub fn start_with_env(&mut self, env: &[(&str, &Path)]) {
+        self.spawn(env, None);
+    }
+
+    /// Starts the daemon as root but with this primary group, as a packaged
+    /// mp2d runs with the `mp2` group.
+    pub fn start_in_group(&mut self, gid: u32) {
+        self.spawn(&[], Some(gid));
+    }
+
+    fn spawn(&mut self, env: &[(&str, &Path)], gid: Option<u32>) {
+        use std::os::unix::process::CommandExt;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.path("mp2d.log"))
             .expect("log");
-        let child = Proc::new(mp2d())
+        let mut cmd = Proc::new(mp2d());
+        if let Some(g) = gid {
+            cmd.gid(g);
+        }
+        let child = cmd
             .arg("--config")
             .arg(&self.config)
             .env("MP2_LOG", "info")
