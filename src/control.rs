@@ -9,6 +9,7 @@
 use crate::plan::CrewPlan;
 pub use crate::store::MessageCounts;
 use crate::store::Stage;
+use crate::terminal::printable;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -206,27 +207,29 @@ pub fn render_schedules(days: &[ScheduleEntry]) -> String {
         let _ = writeln!(
             out,
             "{} (dzień {}{}) call {} — {}",
-            d.date,
+            printable(&d.date),
             s.shoot_day
                 .map(|n| n.to_string())
                 .unwrap_or_else(|| "?".into()),
             rev,
-            s.call_time.as_deref().unwrap_or("?"),
-            loc.and_then(|l| l.name.as_deref().or(l.address.as_deref()))
-                .unwrap_or("?")
+            printable(s.call_time.as_deref().unwrap_or("?")),
+            printable(
+                loc.and_then(|l| l.name.as_deref().or(l.address.as_deref()))
+                    .unwrap_or("?")
+            )
         );
         for p in &d.plans {
             let _ = writeln!(
                 out,
                 "  {:<10} wake {}  leave {}  call {}{}",
-                p.crew,
+                printable(&p.crew),
                 hhmm(&p.wake_up),
                 hhmm(&p.departure),
                 hhmm(&p.call),
                 if p.warnings.is_empty() {
                     String::new()
                 } else {
-                    format!("  ! {}", p.warnings.join("; "))
+                    format!("  ! {}", printable(&p.warnings.join("; ")))
                 }
             );
         }

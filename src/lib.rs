@@ -26,6 +26,7 @@
 //! - [`summary`]: the text of a crew member's notification, and change diffs.
 //! - [`weather`]: a forecast summarised over the shift, warnings and kit.
 //! - [`control`]: the `mp2ctl` ⇄ `mp2d` socket protocol and its client.
+//! - [`terminal`]: mail-borne text made safe to print (escape sequences).
 
 pub mod attention;
 pub mod callsheet;
@@ -44,4 +45,5 @@ pub mod pdf;
 pub mod plan;
 pub mod store;
 pub mod summary;
+pub mod terminal;
 pub mod weather;

@@ -123,3 +123,67 @@ fn the_daemon_records_hostile_mail_and_still_handles_the_good_one() {
     // Nothing was lost: every file left new/.
     assert!(d.files("inbox/new").is_empty());
 }
+
+/// A sender controls the subject: an encoded word can carry ESC (here
+/// "clear screen") and a CR LF followed by a fake history line. Every human
+/// listing of `mp2ctl` shows them as visible escapes, on the one line.
+#[test]
+fn escape_sequences_in_a_subject_are_rendered_harmless() {
+    let mut d = Daemon::new(
+        &mp2::config::DEMO_TOML.replace("fault_injection = true", "fault_injection = false"),
+    );
+    d.start();
+    let subject = "MP2 plan zdjęciowy\x1b[2J\x1b[H\r\n2026-01-01T00:00:00+01:00  accepted  notified  <forged@x>  \u{202e}all fine";
+    let raw = format!(
+        "From: Asystent <asystent.produkcji@gmail.com>\r\n\
+         To: plan@produkcja-mp2.pl\r\n\
+         Subject: =?UTF-8?B?{}?=\r\n\
+         Date: Mon, 2 Mar 2026 18:00:00 +0100\r\n\
+         Message-ID: <esc-1@example.net>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nplan zdjęciowy w załączniku\r\n\
+         --b\r\nContent-Type: application/pdf; name=\"plan.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+        mp2::fixtures::mime::base64_lines(subject.as_bytes()).replace(['\r', '\n'], ""),
+        mp2::fixtures::mime::base64_lines(b"%PDF-1.4\nnot really a PDF\n%%EOF\n"),
+    );
+    d.deliver("esc.eml", raw.as_bytes());
+    d.wait_until("the message recorded", Duration::from_secs(60), |d| {
+        d.status()
+            .is_some_and(|s| s.messages.seen == 1 && s.messages.in_flight == 0)
+    });
+    let h: Vec<HistoryEntry> = serde_json::from_value(d.call(Command::History).unwrap()).unwrap();
+    assert!(
+        h[0].subject.contains('\x1b'),
+        "the store keeps the subject as sent, so the test means something: {h:?}"
+    );
+    for args in [
+        &["history"][..],
+        &["attention"],
+        &["status"],
+        &["schedules"],
+    ] {
+        let out = Proc::new(support::mp2ctl())
+            .arg("--config")
+            .arg(&d.config)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.contains(['\x1b', '\r', '\u{202e}']),
+            "{args:?} prints raw control characters: {text:?}"
+        );
+        for line in text.lines().filter(|l| l.contains("forged@x")) {
+            assert!(
+                line.contains("2J") && line.contains("MP2 plan"),
+                "{args:?}: the forged text stays on the subject's own line: {text}"
+            );
+        }
+        if args == ["history"] {
+            assert!(text.contains("\\x1b[2J"), "{text}");
+        }
+    }
+}

@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use mp2::config::Config;
 use mp2::control::{self, Command, HistoryEntry, ScheduleEntry, StatusReport};
 use mp2::parse::{parse_path, ParseOptions};
+use mp2::terminal::printable;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -150,7 +152,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("mp2ctl: {e}");
+            eprintln!("mp2ctl: {}", printable(&e.to_string()));
             ExitCode::from(1)
         }
     }
@@ -164,7 +166,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(cfg) => {
                     // Warnings (keys nothing reads) go apart from the verdict.
                     for w in &cfg.warnings {
-                        eprintln!("{w}");
+                        eprintln!("{}", printable(&w.to_string()));
                     }
                     match cfg.warnings.len() {
                         0 => println!("{}: ok", file.display()),
@@ -173,7 +175,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("{e}");
+                    eprintln!("{}", printable(&e.to_string()));
                     ExitCode::from(2)
                 }
             });
@@ -206,7 +208,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         } => {
             let data = control::call(&socket, Command::AttentionDismiss { id })?;
-            println!("{}", data.as_str().unwrap_or("dismissed"));
+            println!("{}", text(&data, "dismissed"));
         }
         Cmd::Attention { json, what: None } => {
             let data = control::call(&socket, Command::Attention)?;
@@ -225,7 +227,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         } => {
             let data = control::call(&socket, Command::LayoutsForget { id })?;
-            println!("{}", data.as_str().unwrap_or("forgotten"));
+            println!("{}", text(&data, "forgotten"));
         }
         Cmd::Layouts { json, what: None } => {
             let data = control::call(&socket, Command::Layouts)?;
@@ -256,13 +258,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Reprocess { message_id } => {
             let data = control::call(&socket, Command::Reprocess { message_id })?;
-            println!("{}", data.as_str().unwrap_or("requeued"));
+            println!("{}", text(&data, "requeued"));
         }
         Cmd::Fault {
             what: Fault::Panic { actor },
         } => {
             let data = control::call(&socket, Command::FaultPanic { actor })?;
-            println!("{}", data.as_str().unwrap_or("done"));
+            println!("{}", text(&data, "done"));
         }
         Cmd::Parse { .. } | Cmd::CheckConfig { .. } => unreachable!("handled above"),
     }
@@ -308,15 +310,20 @@ fn parse(cli: &Cli, files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// A JSON string value made printable, else `default`.
+fn text<'a>(v: &'a serde_json::Value, default: &'a str) -> Cow<'a, str> {
+    printable(v.as_str().unwrap_or(default))
+}
+
 fn print_parse(path: &Path, r: &mp2::model::ParseResult) {
-    println!("{}", path.display());
+    println!("{}", printable(&path.display().to_string()));
     if let Some(e) = &r.email {
         println!(
-            "  from {} — {:?}",
-            e.from.as_deref().unwrap_or("?"),
-            e.subject.as_deref().unwrap_or("")
+            "  from {} — \"{}\"",
+            printable(e.from.as_deref().unwrap_or("?")),
+            printable(e.subject.as_deref().unwrap_or(""))
         );
-        println!("  {}", e.reason);
+        println!("  {}", printable(&e.reason));
     }
     for d in &r.schedules {
         let rev = d
@@ -327,19 +334,21 @@ fn print_parse(path: &Path, r: &mp2::model::ParseResult) {
             "  {}{}: call {} wrap {} — {}",
             d.date,
             rev,
-            d.call_time.as_deref().unwrap_or("?"),
-            d.wrap_time.as_deref().unwrap_or("?"),
-            d.locations
-                .first()
-                .and_then(|l| l.address.as_deref())
-                .unwrap_or("no location")
+            printable(d.call_time.as_deref().unwrap_or("?")),
+            printable(d.wrap_time.as_deref().unwrap_or("?")),
+            printable(
+                d.locations
+                    .first()
+                    .and_then(|l| l.address.as_deref())
+                    .unwrap_or("no location")
+            )
         );
         for w in &d.warnings {
-            println!("    ! {w}");
+            println!("    ! {}", printable(w));
         }
     }
     for e in &r.errors {
-        println!("  error: {e}");
+        println!("  error: {}", printable(e));
     }
 }
 
@@ -371,12 +380,12 @@ fn print_status(s: &StatusReport) {
         );
     }
     for p in &s.problems {
-        println!("! {p}");
+        println!("! {}", printable(p));
     }
     if s.attention > 0 {
         println!("needs attention ({}, see `mp2ctl attention`):", s.attention);
         for a in &s.attention_items {
-            println!("  {a}");
+            println!("  {}", printable(a));
         }
     }
 }
@@ -390,10 +399,13 @@ fn print_attention(data: &serde_json::Value) {
         println!(
             "#{}  {}  {}",
             i["id"],
-            i["date"].as_str().unwrap_or("-"),
-            i["since"].as_str().unwrap_or("")
+            text(&i["date"], "-"),
+            text(&i["since"], "")
         );
-        println!("    {}", i["reason"].as_str().unwrap_or(""));
+        println!("    {}", text(&i["reason"], ""));
+        if let Some(subject) = i["subject"].as_str() {
+            println!("    subject: {}", printable(subject));
+        }
     }
 }
 
@@ -404,6 +416,7 @@ fn print_correction(data: &serde_json::Value) {
             .map(|a| {
                 a.iter()
                     .filter_map(|v| v.as_str())
+                    .map(printable)
                     .collect::<Vec<_>>()
                     .join(" ")
             })
@@ -411,13 +424,16 @@ fn print_correction(data: &serde_json::Value) {
     };
     println!(
         "{} corrected by {} (version {}): {}",
-        data["date"].as_str().unwrap_or("?"),
-        data["by"].as_str().unwrap_or("?"),
+        text(&data["date"], "?"),
+        text(&data["by"], "?"),
         data["version"],
         list("corrected")
     );
     if let Some(from) = data["moved_from"].as_str() {
-        println!("moved from {from}: its calendar events are removed");
+        println!(
+            "moved from {}: its calendar events are removed",
+            printable(from)
+        );
     }
     let learned = list("learned");
     if !learned.is_empty() {
@@ -433,50 +449,50 @@ fn print_layouts(data: &serde_json::Value) {
     }
     for r in rules {
         println!(
-            "{}  {}  layout {}  {} ← {:?} ({})  learned {}",
-            r["id"].as_str().unwrap_or("?"),
-            r["sender"].as_str().unwrap_or("?"),
-            r["fingerprint"].as_str().unwrap_or("?"),
-            r["field"].as_str().unwrap_or("?"),
-            r["label"].as_str().unwrap_or("?"),
-            r["direction"].as_str().unwrap_or("?"),
-            r["learned_at"].as_str().unwrap_or("?"),
+            "{}  {}  layout {}  {} ← \"{}\" ({})  learned {}",
+            text(&r["id"], "?"),
+            text(&r["sender"], "?"),
+            text(&r["fingerprint"], "?"),
+            text(&r["field"], "?"),
+            text(&r["label"], "?"),
+            text(&r["direction"], "?"),
+            text(&r["learned_at"], "?"),
         );
     }
 }
 
 fn print_day_history(data: &serde_json::Value) {
-    println!("{}", data["date"].as_str().unwrap_or("?"));
+    println!("{}", text(&data["date"], "?"));
     for v in data["versions"].as_array().cloned().unwrap_or_default() {
         println!(
-            "  v{} {}{}  {} {:?} ({})",
+            "  v{} {}{}  {} \"{}\" ({})",
             v["version"],
-            v["at"].as_str().unwrap_or(""),
+            text(&v["at"], ""),
             if v["cancelled"] == true {
                 "  CANCELLED"
             } else {
                 ""
             },
-            v["message_id"].as_str().unwrap_or(""),
-            v["subject"].as_str().unwrap_or(""),
-            v["from"].as_str().unwrap_or(""),
+            text(&v["message_id"], ""),
+            text(&v["subject"], ""),
+            text(&v["from"], ""),
         );
         if let Some(n) = v["note"].as_str() {
-            println!("      {n}");
+            println!("      {}", printable(n));
         }
         for c in v["changes"].as_array().cloned().unwrap_or_default() {
-            println!("      {}", c.as_str().unwrap_or(""));
+            println!("      {}", text(&c, ""));
         }
     }
     for c in data["corrections"].as_array().cloned().unwrap_or_default() {
         println!(
-            "  correction {} by {} (uid {}): {}={} (the sheet said {:?})",
-            c["at"].as_str().unwrap_or(""),
-            c["user"].as_str().unwrap_or(""),
+            "  correction {} by {} (uid {}): {}={} (the sheet said \"{}\")",
+            text(&c["at"], ""),
+            text(&c["user"], ""),
             c["uid"],
-            c["field"].as_str().unwrap_or(""),
-            c["edit"]["value"].as_str().unwrap_or(""),
-            c["was"].as_str().unwrap_or("")
+            text(&c["field"], ""),
+            text(&c["edit"]["value"], ""),
+            text(&c["was"], "")
         );
     }
 }
@@ -489,17 +505,17 @@ fn print_history(h: &[HistoryEntry]) {
     for m in h {
         println!(
             "{}  {:<9} {:<9} {}  {}",
-            m.received,
-            m.verdict,
+            printable(&m.received),
+            printable(&m.verdict),
             m.stage.as_str(),
-            m.message_id,
-            m.subject
+            printable(&m.message_id),
+            printable(&m.subject)
         );
         if !m.reason.is_empty() {
-            println!("    {}", m.reason);
+            println!("    {}", printable(&m.reason));
         }
         for e in &m.errors {
-            println!("    error: {e}");
+            println!("    error: {}", printable(e));
         }
     }
 }
