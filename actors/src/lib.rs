@@ -24,6 +24,7 @@
 //! - [`control_server`]: the Unix socket `mp2ctl` talks to; [`corrections`]:
 //!   its person-in-the-loop commands (`attention`, `correct`, `layouts`);
 //!   [`peer`]: who the caller is and whether they may change things.
+//! - [`http`]: the one HTTP client (per `ca_file`) and URL-free error wording.
 //! - [`retry`]: backoff delays (the one user of the `backoff` crate).
 //! - [`logging`], [`sdnotify`]: journal/stderr logs, systemd readiness.
 
@@ -35,6 +36,7 @@ pub mod corrections;
 pub mod ctx;
 pub mod daemon;
 pub mod guard;
+pub mod http;
 pub mod imap_source;
 pub mod intake;
 pub mod logging;

@@ -339,7 +339,8 @@ async fn send_sms(ctx: &Ctx, crew: &CrewMember, key: &str, text: &str) -> Result
                 ("From", cfg.from.clone().unwrap_or_default()),
                 ("Body", text),
             ];
-            let client = reqwest::Client::new();
+            let client = crate::http::client(cfg.ca_file.as_deref())
+                .map_err(|e| format!("notify.sms.{e}"))?;
             guard
                 .call(async move {
                     let r = client
@@ -348,7 +349,7 @@ async fn send_sms(ctx: &Ctx, crew: &CrewMember, key: &str, text: &str) -> Result
                         .form(&form)
                         .send()
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(|e| crate::http::describe("Twilio", e))?;
                     let status = r.status();
                     if status.is_success() {
                         Ok(())

@@ -13,7 +13,6 @@ use chrono::{DateTime, Utc};
 use mp2::config::RouteProvider;
 use mp2::plan::{estimate_leg, Leg, LegSource, Stop};
 use serde_json::{json, Value};
-use std::sync::OnceLock;
 
 /// One end of a leg, as the sheet and the config give it.
 #[derive(Debug, Clone)]
@@ -22,9 +21,9 @@ pub struct End {
     pub point: Option<(f64, f64)>,
 }
 
-fn client() -> &'static reqwest::Client {
-    static C: OnceLock<reqwest::Client> = OnceLock::new();
-    C.get_or_init(reqwest::Client::new)
+/// The HTTP client trusting `routes.ca_file` besides the usual roots.
+fn client(ctx: &Ctx) -> Result<reqwest::Client, String> {
+    crate::http::client(ctx.cfg.routes.ca_file.as_deref()).map_err(|e| format!("routes.{e}"))
 }
 
 /// The leg between two ends; `departure` is when the drive roughly starts
@@ -107,7 +106,7 @@ async fn read_json(r: reqwest::Response, who: &str) -> Result<Value, String> {
     }
     r.json::<Value>()
         .await
-        .map_err(|e| format!("{who} sent an answer that is not the expected JSON: {e}"))
+        .map_err(|e| crate::http::describe(who, e))
 }
 
 /// OSRM: `GET /route/v1/driving/LON,LAT;LON,LAT?overview=false`.
@@ -121,11 +120,11 @@ async fn osrm(ctx: &Ctx, a: (f64, f64), b: (f64, f64)) -> Result<(u32, Option<f6
         b.0
     );
     let v = read_json(
-        client()
+        client(ctx)?
             .get(&url)
             .send()
             .await
-            .map_err(|e| format!("OSRM unreachable: {e}"))?,
+            .map_err(|e| crate::http::describe("OSRM", e))?,
         "OSRM",
     )
     .await?;
@@ -178,14 +177,14 @@ async fn google(
         "{}/directions/v2:computeRoutes",
         endpoint(ctx, "https://routes.googleapis.com")
     );
-    let r = client()
+    let r = client(ctx)?
         .post(&url)
         .header("X-Goog-Api-Key", key)
         .header("X-Goog-FieldMask", "routes.duration,routes.distanceMeters")
         .json(&body)
         .send()
         .await
-        .map_err(|e| format!("Google Routes unreachable: {e}"))?;
+        .map_err(|e| crate::http::describe("Google Routes", e))?;
     let v = read_json(r, "Google Routes").await?;
     let route = &v["routes"][0];
     let secs: f64 = route["duration"]

@@ -19,7 +19,6 @@ use mp2::store::DayRecord;
 use mp2::weather::{self, Sample, Summary};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::Value;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 pub struct WeatherPoller;
@@ -185,9 +184,9 @@ fn place_of(ctx: &Ctx, day: &DayRecord) -> Option<(f64, f64)> {
         })
 }
 
-fn client() -> &'static reqwest::Client {
-    static C: OnceLock<reqwest::Client> = OnceLock::new();
-    C.get_or_init(reqwest::Client::new)
+/// The HTTP client trusting `weather.ca_file` besides the usual roots.
+fn client(ctx: &Ctx) -> Result<reqwest::Client, String> {
+    crate::http::client(ctx.cfg.weather.ca_file.as_deref()).map_err(|e| format!("weather.{e}"))
 }
 
 async fn fetch(ctx: &Ctx, lat: f64, lon: f64) -> Result<Vec<Sample>, String> {
@@ -211,7 +210,7 @@ async fn fetch(ctx: &Ctx, lat: f64, lon: f64) -> Result<Vec<Sample>, String> {
                 ("units", "metric".into()),
                 ("lang", "pl".into()),
             ];
-            let v = get_json(client().get(&url).query(&q), "OpenWeatherMap").await?;
+            let v = get_json(client(ctx)?.get(&url).query(&q), "OpenWeatherMap").await?;
             owm_samples(&v)
         }
         WeatherProvider::OpenMeteo => {
@@ -231,7 +230,7 @@ async fn fetch(ctx: &Ctx, lat: f64, lon: f64) -> Result<Vec<Sample>, String> {
                 ("timezone", "UTC".into()),
                 ("forecast_days", "16".into()),
             ];
-            let v = get_json(client().get(&url).query(&q), "Open-Meteo").await?;
+            let v = get_json(client(ctx)?.get(&url).query(&q), "Open-Meteo").await?;
             open_meteo_samples(&v)
         }
         WeatherProvider::None => Ok(vec![]),
@@ -242,14 +241,12 @@ async fn get_json(req: reqwest::RequestBuilder, who: &str) -> Result<Value, Stri
     let r = req
         .send()
         .await
-        .map_err(|e| format!("{who} unreachable: {e}"))?;
+        .map_err(|e| crate::http::describe(who, e))?;
     let status = r.status();
     if !status.is_success() {
         return Err(format!("{who} answered {status}"));
     }
-    r.json()
-        .await
-        .map_err(|e| format!("{who} sent an answer that is not the expected JSON: {e}"))
+    r.json().await.map_err(|e| crate::http::describe(who, e))
 }
 
 /// OpenWeatherMap 5-day/3-hour forecast: `list[].{dt, main.temp, wind.speed,

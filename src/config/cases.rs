@@ -176,3 +176,46 @@ fn quoted_number_says_to_drop_the_quotes() {
         "/etc/mp2/mp2.toml:14: buffers.parking: is the text \"10\", but must be a whole number, 0 or more, without quotes (e.g. 15)"
     );
 }
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused_for_every_http_provider() {
+    let remote = [
+        "[routes]\nprovider = \"google\"\nendpoint = \"http://maps.example.org\"\napi_key_file = \"k\"\n",
+        "[weather]\nprovider = \"openweathermap\"\nendpoint = \"http://owm.example.org/\"\napi_key_file = \"k\"\n",
+        "[calendar]\nprovider = \"caldav\"\nurl = \"http://dav.example.org/{crew}/\"\nusername = \"u\"\npassword_file = \"p\"\n",
+        "[calendar]\nprovider = \"google\"\nurl = \"http://10.0.0.7/calendar/v3\"\ntoken_file = \"t\"\n",
+        "[notify.sms]\nprovider = \"twilio\"\nendpoint = \"http://twilio.example.org\"\naccount_sid = \"AC1\"\nauth_token_file = \"t\"\nfrom = \"+48500000000\"\n",
+    ];
+    for table in remote {
+        let e = errors(&format!("{BASE}\n{table}"));
+        let key = if table.contains("url =") {
+            "url"
+        } else {
+            "endpoint"
+        };
+        assert!(
+            e.starts_with("/etc/mp2/mp2.toml:")
+                && e.contains(&format!(".{key}: \"http://"))
+                && e.contains("unencrypted")
+                && e.contains("use https://"),
+            "{table}: {e}"
+        );
+    }
+    assert_eq!(
+        errors(&format!("{BASE}\n[weather]\nprovider = \"open-meteo\"\nendpoint = \"http://meteo.example.org\"\n")),
+        "/etc/mp2/mp2.toml:15: weather.endpoint: \"http://meteo.example.org\" would send requests (and their credentials) unencrypted to another machine; use https://meteo.example.org (http:// is only allowed to a loopback host such as 127.0.0.1)"
+    );
+    for local in [
+        "http://127.0.0.1:5232/{crew}/",
+        "http://localhost/",
+        "http://[::1]:8080/",
+        "https://dav.example.org/{crew}/",
+    ] {
+        let t = format!(
+            "{BASE}\n[calendar]\nprovider = \"caldav\"\nurl = \"{local}\"\nca_file = \"ca.pem\"\n"
+        );
+        assert_eq!(errors(&t), "", "{local}");
+    }
+    let e = errors(&format!("{BASE}\n[calendar]\nprovider = \"caldav\"\nurl = \"https://mp2:hunter2@dav.example.org/\"\n"));
+    assert!(e.contains("calendar.url") && !e.contains("hunter2"), "{e}");
+}

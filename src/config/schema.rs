@@ -331,6 +331,8 @@ pub enum RouteProvider {
 pub struct Routes {
     pub provider: RouteProvider,
     pub endpoint: Option<String>,
+    /// An extra trust anchor (PEM) for the provider's TLS, as for IMAP.
+    pub ca_file: Option<PathBuf>,
     pub api_key_file: Option<PathBuf>,
 }
 
@@ -339,6 +341,7 @@ impl Default for Routes {
         Routes {
             provider: RouteProvider::Estimate,
             endpoint: None,
+            ca_file: None,
             api_key_file: None,
         }
     }
@@ -357,6 +360,8 @@ pub enum WeatherProvider {
 pub struct Weather {
     pub provider: WeatherProvider,
     pub endpoint: Option<String>,
+    /// An extra trust anchor (PEM) for the provider's TLS, as for IMAP.
+    pub ca_file: Option<PathBuf>,
     pub api_key_file: Option<PathBuf>,
     #[serde(deserialize_with = "duration::de")]
     pub poll_interval: Duration,
@@ -367,6 +372,7 @@ impl Default for Weather {
         Weather {
             provider: WeatherProvider::None,
             endpoint: None,
+            ca_file: None,
             api_key_file: None,
             poll_interval: Duration::from_secs(6 * 3600),
         }
@@ -387,6 +393,8 @@ pub struct Calendar {
     pub provider: CalendarProvider,
     /// CalDAV collection URL with `{crew}`, or Google API base URL.
     pub url: Option<String>,
+    /// An extra trust anchor (PEM) for the provider's TLS, as for IMAP.
+    pub ca_file: Option<PathBuf>,
     pub username: Option<String>,
     pub password_file: Option<PathBuf>,
     /// ICS: one `<crew>.ics` per crew member in this folder.
@@ -401,6 +409,7 @@ impl Default for Calendar {
         Calendar {
             provider: CalendarProvider::Ics,
             url: None,
+            ca_file: None,
             username: None,
             password_file: None,
             dir: Some("calendar".into()),
@@ -465,6 +474,9 @@ pub struct SmsTransport {
     pub provider: SmsProvider,
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// An extra trust anchor (PEM) for the provider's TLS, as for IMAP.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     #[serde(default)]
     pub account_sid: Option<String>,
     #[serde(default)]

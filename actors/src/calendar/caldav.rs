@@ -31,6 +31,8 @@ pub struct CalDav {
     url: String,
     /// Basic auth, when a username is configured.
     auth: Option<(String, Option<String>)>,
+    /// Trusts `calendar.ca_file` besides the usual roots.
+    client: reqwest::Client,
 }
 
 /// What a PUT may assume about the resource.
@@ -96,7 +98,11 @@ impl CalDav {
             }
             None => None,
         };
-        Ok(CalDav { url, auth })
+        Ok(CalDav {
+            url,
+            auth,
+            client: client(cfg)?,
+        })
     }
 
     /// The crew member's collection URL, always ending in `/`.
@@ -121,7 +127,7 @@ impl CalDav {
     }
 
     fn request(&self, m: Method, url: &Url) -> reqwest::RequestBuilder {
-        let r = client().request(m, url.clone());
+        let r = self.client.request(m, url.clone());
         match &self.auth {
             Some((u, p)) => r.basic_auth(u, p.as_deref()),
             None => r,
@@ -312,6 +318,7 @@ mod tests {
         CalDav {
             url: url.into(),
             auth: None,
+            client: reqwest::Client::new(),
         }
     }
 

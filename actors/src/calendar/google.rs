@@ -32,6 +32,8 @@ pub struct Google {
     token: String,
     /// IANA zone for `start.timeZone` / `end.timeZone`.
     timezone: String,
+    /// Trusts `calendar.ca_file` besides the usual roots.
+    client: reqwest::Client,
 }
 
 /// The deterministic Google event id of a crew member's day. Google allows
@@ -71,6 +73,7 @@ impl Google {
                 .unwrap_or_else(|| "primary".into()),
             token,
             timezone: cfg.daemon.timezone.clone(),
+            client: client(cfg)?,
         })
     }
 
@@ -101,7 +104,7 @@ impl Google {
         url: &Url,
         body: Option<&Value>,
     ) -> Result<reqwest::Response, CalendarError> {
-        let mut r = client().request(m, url.clone()).bearer_auth(&self.token);
+        let mut r = self.client.request(m, url.clone()).bearer_auth(&self.token);
         if let Some(b) = body {
             r = r.json(b);
         }
@@ -268,6 +271,7 @@ mod tests {
             calendar_id: "{crew}@group.calendar.google.com".into(),
             token: "t".into(),
             timezone: "Europe/Warsaw".into(),
+            client: reqwest::Client::new(),
         };
         assert_eq!(
             g.url("anna", Some("mp2ab")).unwrap().as_str(),

@@ -28,7 +28,6 @@ use crate::ctx::Ctx;
 use mp2::config::{CalendarProvider, Config, CrewMember};
 use mp2::ics;
 use mp2::store::{DayRecord, PlanRecord};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// A crew member's shooting day, ready for any provider.
@@ -135,12 +134,9 @@ pub enum CalendarError {
     Config(String),
     #[error("{0}")]
     Secret(String),
-    #[error("calendar server at {url} is unreachable ({source}); will retry")]
-    Unreachable {
-        url: String,
-        #[source]
-        source: reqwest::Error,
-    },
+    /// `reason` is worded by [`crate::http::failure`]: no URL, no query.
+    #[error("calendar server at {url}: {reason}; will retry")]
+    Unreachable { url: String, reason: String },
     #[error("{url} answered {status}{}: the server is busy or failing; will retry", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default())]
     Busy {
         url: String,
@@ -231,16 +227,10 @@ impl Provider {
     }
 }
 
-/// One HTTP client for every calendar call: its connection pool is shared.
-fn client() -> &'static reqwest::Client {
-    static C: OnceLock<reqwest::Client> = OnceLock::new();
-    C.get_or_init(|| {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("mp2/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default()
-    })
+/// The HTTP client of the calendar provider (trusting `calendar.ca_file`).
+fn client(cfg: &Config) -> Result<reqwest::Client, CalendarError> {
+    crate::http::client(cfg.calendar.ca_file.as_deref())
+        .map_err(|e| CalendarError::Config(format!("calendar.{e}")))
 }
 
 /// The error for an answer that is not a success and not handled by the
@@ -275,6 +265,6 @@ async fn status_error(url: &str, r: reqwest::Response) -> CalendarError {
 fn unreachable(url: &str) -> impl FnOnce(reqwest::Error) -> CalendarError + '_ {
     move |source| CalendarError::Unreachable {
         url: url.to_string(),
-        source,
+        reason: crate::http::failure(source),
     }
 }

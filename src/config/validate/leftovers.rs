@@ -10,23 +10,41 @@ use crate::config::{
 
 pub(super) fn leftovers(cfg: &Config, v: &mut Validator<'_>) {
     let (routes, used): (&str, &[&str]) = match cfg.routes.provider {
-        RouteProvider::Google => ("google", &["provider", "endpoint", "api_key_file"]),
-        RouteProvider::Osrm => ("osrm", &["provider", "endpoint"]),
+        RouteProvider::Google => (
+            "google",
+            &["provider", "endpoint", "ca_file", "api_key_file"],
+        ),
+        RouteProvider::Osrm => ("osrm", &["provider", "endpoint", "ca_file"]),
         RouteProvider::Estimate => ("estimate", &["provider"]),
     };
     unused(v, "routes", "provider", routes, used);
     let (weather, used): (&str, &[&str]) = match cfg.weather.provider {
         WeatherProvider::Openweathermap => (
             "openweathermap",
-            &["provider", "endpoint", "api_key_file", "poll_interval"],
+            &[
+                "provider",
+                "endpoint",
+                "ca_file",
+                "api_key_file",
+                "poll_interval",
+            ],
         ),
-        WeatherProvider::OpenMeteo => ("open-meteo", &["provider", "endpoint", "poll_interval"]),
+        WeatherProvider::OpenMeteo => (
+            "open-meteo",
+            &["provider", "endpoint", "ca_file", "poll_interval"],
+        ),
         WeatherProvider::None => ("none", &["provider"]),
     };
     unused(v, "weather", "provider", weather, used);
     let (calendar, used): (&str, &[&str]) = match cfg.calendar.provider {
-        CalendarProvider::Caldav => ("caldav", &["provider", "url", "username", "password_file"]),
-        CalendarProvider::Google => ("google", &["provider", "url", "calendar_id", "token_file"]),
+        CalendarProvider::Caldav => (
+            "caldav",
+            &["provider", "url", "ca_file", "username", "password_file"],
+        ),
+        CalendarProvider::Google => (
+            "google",
+            &["provider", "url", "ca_file", "calendar_id", "token_file"],
+        ),
         CalendarProvider::Ics => ("ics", &["provider", "dir"]),
     };
     unused(v, "calendar", "provider", calendar, used);
@@ -56,6 +74,7 @@ pub(super) fn leftovers(cfg: &Config, v: &mut Validator<'_>) {
                 &[
                     "provider",
                     "endpoint",
+                    "ca_file",
                     "account_sid",
                     "auth_token_file",
                     "from",

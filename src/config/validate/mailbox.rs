@@ -1,6 +1,6 @@
 //! `[mailbox]` and `[filter]`: where schedules come from and which mail counts.
 
-use super::{is_loopback, Validator};
+use super::{check_url, is_loopback, Validator};
 use crate::config::{Config, ImapAuth, Mailbox, Tls};
 
 pub(super) fn mailbox(cfg: &Config, v: &mut Validator<'_>) {
@@ -18,8 +18,9 @@ pub(super) fn mailbox(cfg: &Config, v: &mut Validator<'_>) {
             }
             match i.auth {
                 ImapAuth::Xoauth2 => {
-                    if i.oauth2.is_none() {
-                        v.err("mailbox", "auth", "xoauth2 needs a [mailbox.oauth2] table with token_url, client_id, client_secret_file and refresh_token_file");
+                    match &i.oauth2 {
+                        None => v.err("mailbox", "auth", "xoauth2 needs a [mailbox.oauth2] table with token_url, client_id, client_secret_file and refresh_token_file"),
+                        Some(o) => check_url(v, "mailbox.oauth2", "token_url", Some(&o.token_url), true),
                     }
                 }
                 _ => {

@@ -96,16 +96,63 @@ fn check_coords(v: &mut Validator<'_>, table: &str, key: &str, s: &Site) {
     }
 }
 
+/// An HTTP provider's URL: http(s), and `https` unless the host is this
+/// machine (a password, token or API key must not cross a network in
+/// clear); no credentials inside it (they would show wherever it is logged).
 fn check_url(v: &mut Validator<'_>, table: &str, key: &str, url: Option<&str>, required: bool) {
-    match url {
-        None if required => v.err(table, key, "is required"),
-        None => {}
-        Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => v.err(
+    let Some(u) = url else {
+        if required {
+            v.err(table, key, "is required");
+        }
+        return;
+    };
+    let lower = u.to_ascii_lowercase();
+    let rest = if let Some(r) = lower.strip_prefix("https://") {
+        r
+    } else if let Some(r) = lower.strip_prefix("http://") {
+        r
+    } else {
+        v.err(
             table,
             key,
-            &format!("{u:?} must be an http:// or https:// URL"),
-        ),
-        Some(_) => {}
+            &format!("{u:?} must be an https:// URL (http:// only to a loopback host)"),
+        );
+        return;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        v.err(
+            table,
+            key,
+            &format!("{:?} carries a user name or password; put them in the table's username and *_file keys instead", redact_userinfo(u)),
+        );
+        return;
+    }
+    if lower.starts_with("http://") && !is_loopback(url_host(authority)) {
+        v.err(
+            table,
+            key,
+            &format!(
+                "{u:?} would send requests (and their credentials) unencrypted to another machine; use https://{} (http:// is only allowed to a loopback host such as 127.0.0.1)",
+                &u["http://".len()..]
+            ),
+        );
+    }
+}
+
+/// The host of `host[:port]` or `[v6]:port`.
+fn url_host(authority: &str) -> &str {
+    if let Some(v6) = authority.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or("");
+    }
+    authority.split(':').next().unwrap_or("")
+}
+
+/// The URL with whatever sits before `@` in its authority hidden.
+fn redact_userinfo(u: &str) -> String {
+    match (u.find("://"), u.find('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…{}", &u[..s], &u[at..]),
+        _ => u.to_string(),
     }
 }
 

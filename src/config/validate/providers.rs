@@ -67,6 +67,7 @@ pub(super) fn calendar(cfg: &Config, v: &mut Validator<'_>) {
             check_url(v, "calendar", "url", cfg.calendar.url.as_deref(), true);
         }
         CalendarProvider::Google => {
+            check_url(v, "calendar", "url", cfg.calendar.url.as_deref(), false);
             if cfg.calendar.token_file.is_none() {
                 v.err(
                     "calendar",
