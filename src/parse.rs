@@ -1,6 +1,8 @@
 //! The one path from a file to a [`ParseResult`]: `mp2ctl parse` and the
 //! daemon's parser pool both come through here, so what a person checks by
-//! hand is what the daemon does.
+//! hand is what the daemon does. So does the way back, [`teach`]: what a
+//! person's correction of a message teaches the reader (`mp2ctl correct`,
+//! and the learning measurement in `fixtures::learning`).
 
 use crate::config::Filter;
 use crate::model::{ParseResult, ShootDay, SourceKind};
@@ -131,6 +133,42 @@ pub fn parse_bytes(name: &str, kind: SourceKind, bytes: &[u8], opts: &ParseOptio
         },
     }
     out
+}
+
+/// The rules a person's corrections of one schedule message teach: for each
+/// of its PDFs and each corrected field a rule can be learned for, where the
+/// corrected value is printed (`callsheet::learned::rule_from`). Empty when
+/// the message or its PDFs do not read, or no value is printed.
+pub fn teach(
+    raw: &[u8],
+    opts: &ParseOptions,
+    sender: &str,
+    message_id: &str,
+    edits: &[crate::correction::Edit],
+) -> Vec<callsheet::learned::Rule> {
+    use callsheet::learned;
+    let edits: Vec<_> = edits
+        .iter()
+        .filter(|e| learned::learnable(&e.target))
+        .collect();
+    if edits.is_empty() {
+        return vec![];
+    }
+    let Ok(read) = mail::read(raw, &opts.filter) else {
+        return vec![];
+    };
+    let mut rules = Vec::new();
+    for att in &read.pdfs {
+        let Ok(doc) = pdf::read(&att.bytes, &opts.pdf) else {
+            continue;
+        };
+        for e in &edits {
+            rules.extend(learned::rule_from(
+                &doc, sender, &e.target, &e.value, message_id,
+            ));
+        }
+    }
+    rules
 }
 
 /// A message's `Date:` header as a calendar date (RFC 5322, as mail clients

@@ -8,6 +8,7 @@ use std::path::Path;
 
 mod corpus;
 mod layouts;
+mod learned;
 mod patterns;
 
 /// Reads a PDF the way the product does, falling back to the dev adapter
