@@ -803,3 +803,88 @@ fn a_notification_a_crash_left_unknown_is_given_up_and_asked_about() {
     );
     assert_eq!(smtp.received_by("anna@example.org").len(), 1);
 }
+
+#[test]
+fn an_office_that_works_in_english_is_told_in_english() {
+    let c = config().replace(
+        "[production]\nname = \"MP2\"\n",
+        "[production]\nname = \"MP2\"\nlanguage = \"en\"\n",
+    );
+    let mut d = Daemon::new(&c);
+    d.start();
+    let bad = unreadable_mail("plan_14.pdf", 14);
+    d.deliver("bad.eml", &bad.raw);
+    d.wait_until("one item, told", Duration::from_secs(30), |d| {
+        attention(d).len() == 1 && outbox(d, "tell_").len() == 1
+    });
+    let reason = attention(&d)[0]["reason"].as_str().unwrap().to_string();
+    assert!(
+        reason.starts_with("Could not read the schedule plan_14.pdf"),
+        "{reason}"
+    );
+    let mail = unfold_qp(&std::fs::read_to_string(&outbox(&d, "tell_")[0]).unwrap());
+    assert!(
+        mail.contains("needs attention") && mail.contains("Could not read the schedule"),
+        "{mail}"
+    );
+    assert!(!mail.contains("Nie udało się"), "no Polish: {mail}");
+}
+
+#[test]
+fn a_plan_on_an_uncertain_call_is_sent_marked_to_be_confirmed() {
+    let mut d = Daemon::new(&config());
+    d.start();
+    // A sheet printing two different general calls, nothing saying which holds.
+    let sheet = mp2::fixtures::world::world_sheets(3)
+        .into_iter()
+        .find(|s| s.family == "pl_agency_conflict")
+        .unwrap();
+    let date = sheet.truth[0].date.clone();
+    let att = Attachment {
+        filename: "plan_konflikt.pdf".into(),
+        pdf: sheet.pdf,
+        days: sheet.truth,
+    };
+    d.deliver("001.eml", &schedule_mail(Client::Gmail, &[att], 61).raw);
+    d.wait_until("handled and sent", Duration::from_secs(60), |d| {
+        d.all_handled(1) && !outbox(d, "notify_tomek").is_empty()
+    });
+    let e = day_of(&d, &date).unwrap();
+    assert!(
+        e.schedule.call_time.is_some()
+            && e.schedule.uncertain.contains(&mp2::model::Field::CallTime),
+        "the reader states the call and doubts it: {:?}",
+        e.schedule
+    );
+    assert!(!e.plans.is_empty(), "a plan is built on an uncertain call");
+    // Whoever follows the general call is told it is to be confirmed; whoever
+    // follows a department call the reader is sure of is not.
+    let general = e.schedule.call_time.clone().unwrap();
+    let mut marked = 0;
+    for p in &e.plans {
+        let on_general = p.call.contains(&format!("T{general}"));
+        if on_general && e.schedule.department_calls.values().any(|t| *t == general) {
+            continue; // a department called at the general time: either may hold
+        }
+        for f in outbox(&d, &format!("notify_{}_", p.crew)) {
+            let text = unfold_qp(&std::fs::read_to_string(&f).unwrap());
+            // In the crew member's language (Tomek reads English).
+            let says = text.contains("godzina do potwierdzenia")
+                || text.contains("[time to be confirmed]");
+            assert_eq!(says, on_general, "{}: {}\n{text}", p.crew, f.display());
+            marked += usize::from(says);
+        }
+    }
+    assert!(
+        marked > 0,
+        "someone follows the doubted general call: {:?}",
+        e.plans
+    );
+    let items = attention(&d);
+    assert!(
+        items
+            .iter()
+            .any(|i| i["date"] == date.as_str() && i["fields"] == serde_json::json!(["call_time"])),
+        "{items:?}"
+    );
+}

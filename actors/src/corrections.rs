@@ -9,7 +9,6 @@
 
 use crate::ctx::Ctx;
 use crate::pipeline::poke;
-use mp2::callsheet::learned;
 use mp2::correction::Edit;
 use mp2::store::AttentionItem;
 use serde_json::{json, Value};
@@ -109,39 +108,20 @@ async fn learn(ctx: &Ctx, message_id: &str, edits: &[Edit]) -> Vec<String> {
     let Ok(Some(raw)) = ctx.store.raw(&m.key) else {
         return vec![];
     };
-    let filter = ctx.cfg.filter.clone();
-    let pdf = mp2::pdf::Options {
-        ocr: ctx.cfg.parser.ocr,
+    let opts = mp2::parse::ParseOptions {
+        filter: ctx.cfg.filter.clone(),
+        pdf: mp2::pdf::Options {
+            ocr: ctx.cfg.parser.ocr,
+            ..Default::default()
+        },
         ..Default::default()
     };
-    let edits: Vec<Edit> = edits
-        .iter()
-        .filter(|e| learned::learnable(&e.target))
-        .cloned()
-        .collect();
-    if edits.is_empty() {
-        return vec![];
-    }
+    let edits = edits.to_vec();
     let (from, mid) = (m.from.clone(), m.message_id.clone());
-    let rules = tokio::task::spawn_blocking(move || {
-        let Ok(read) = mp2::mail::read(&raw, &filter) else {
-            return vec![];
-        };
-        let mut rules = Vec::new();
-        for att in &read.pdfs {
-            let Ok(doc) = mp2::pdf::read(&att.bytes, &pdf) else {
-                continue;
-            };
-            for e in &edits {
-                if let Some(r) = learned::rule_from(&doc, &from, &e.target, &e.value, &mid) {
-                    rules.push(r);
-                }
-            }
-        }
-        rules
-    })
-    .await
-    .unwrap_or_default();
+    let rules =
+        tokio::task::spawn_blocking(move || mp2::parse::teach(&raw, &opts, &from, &mid, &edits))
+            .await
+            .unwrap_or_default();
     let mut ids = Vec::new();
     for r in rules {
         if ctx.store.put_layout_rule(&r).is_ok() {
