@@ -102,6 +102,13 @@ enum Cmd {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Write man pages (man1/) and bash, zsh and fish completions
+    /// (completions/SHELL/) into DIR; the package build runs it.
+    #[command(hide = true)]
+    GenerateDocs {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -161,6 +168,10 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Cmd::Parse { files, json } => return parse(&cli, files, *json),
+        Cmd::GenerateDocs { dir } => {
+            generate_docs(dir)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Cmd::CheckConfig { file } => {
             return Ok(match Config::load(file) {
                 Ok(cfg) => {
@@ -266,7 +277,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let data = control::call(&socket, Command::FaultPanic { actor })?;
             println!("{}", text(&data, "done"));
         }
-        Cmd::Parse { .. } | Cmd::CheckConfig { .. } => unreachable!("handled above"),
+        Cmd::Parse { .. } | Cmd::CheckConfig { .. } | Cmd::GenerateDocs { .. } => {
+            unreachable!("handled above")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -518,4 +531,42 @@ fn print_history(h: &[HistoryEntry]) {
             println!("    error: {}", printable(e));
         }
     }
+}
+
+/// Man pages and completions from this file's clap definition, so they
+/// never disagree with `--help`.
+fn generate_docs(dir: &Path) -> anyhow::Result<()> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let mut cmd = Cli::command();
+    // The generator itself is no user's business.
+    cmd = cmd.mut_subcommands(|c| {
+        if c.get_name() == "generate-docs" {
+            c.hide(true)
+        } else {
+            c
+        }
+    });
+    let man = dir.join("man1");
+    std::fs::create_dir_all(&man)?;
+    clap_mangen::generate_to(cmd.clone(), &man)?;
+    for p in std::fs::read_dir(&man)? {
+        let p = p?.path();
+        if p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.contains("generate-docs"))
+        {
+            std::fs::remove_file(p)?;
+        }
+    }
+    for (shell, sub) in [
+        (Shell::Bash, "bash"),
+        (Shell::Zsh, "zsh"),
+        (Shell::Fish, "fish"),
+    ] {
+        let d = dir.join("completions").join(sub);
+        std::fs::create_dir_all(&d)?;
+        clap_complete::generate_to(shell, &mut cmd, "mp2ctl", &d)?;
+    }
+    Ok(())
 }

@@ -25,10 +25,28 @@ struct Args {
     /// ICS files, file transports).
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "mp2-demo")]
     demo: Option<PathBuf>,
+    /// Write the mp2d(1) man page into DIR (the package build runs it).
+    #[arg(long, value_name = "DIR", hide = true)]
+    generate_man: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(dir) = &args.generate_man {
+        use clap::CommandFactory;
+        let r = std::fs::create_dir_all(dir)
+            .and_then(|_| clap_mangen::generate_to(Args::command(), dir));
+        return match r {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!(
+                    "mp2d: cannot write the man page into {}: {e}",
+                    dir.display()
+                );
+                ExitCode::from(1)
+            }
+        };
+    }
     logging::init();
     let (path, demo_dir) = match (&args.config, &args.demo) {
         (Some(c), _) => (c.clone(), None),
