@@ -7,7 +7,7 @@
 
 use crate::config::{CrewMember, Language};
 use crate::model::{Field, ShootDay};
-use crate::plan::call_time_for;
+use crate::plan::{call_for, call_time_for, CallSource};
 use crate::store::{AttentionItem, AttentionKind, NewAttention};
 
 /// What the message looked like, for the reason sentences.
@@ -24,12 +24,11 @@ pub struct Source {
 /// Whether a crew member's call comes from their department's line (the
 /// rule of `plan::call_time_for`).
 fn uses_department_call(day: &ShootDay, crew: &CrewMember) -> bool {
-    crew.department.as_ref().is_some_and(|d| {
-        let want = d.trim().to_lowercase();
-        day.department_calls
-            .keys()
-            .any(|k| k.trim().to_lowercase() == want)
-    })
+    matches!(call_for(day, crew), Some((_, CallSource::Department(_))))
+}
+
+fn uses_general_call(day: &ShootDay, crew: &CrewMember) -> bool {
+    matches!(call_for(day, crew), Some((_, CallSource::General)))
 }
 
 /// The problems of one day (its newest, corrected version): a missing or
@@ -84,7 +83,7 @@ pub fn day_problems(
         ));
     } else {
         let general_doubted =
-            day.is_uncertain(Field::CallTime) && crew.iter().any(|c| !uses_department_call(day, c));
+            day.is_uncertain(Field::CallTime) && crew.iter().any(|c| uses_general_call(day, c));
         if general_doubted || (crew.is_empty() && day.is_uncertain(Field::CallTime)) {
             let t = day.call_time.as_deref().unwrap_or("?");
             let fix = format!("mp2ctl correct {date} call_time=HH:MM");
@@ -240,10 +239,10 @@ pub fn stuck(
 /// reader is not sure of ("godzina do potwierdzenia").
 pub fn tentative_marks(day: &ShootDay, crew: &CrewMember, lang: Language) -> Vec<&'static str> {
     let mut out = Vec::new();
-    let call_doubted = if uses_department_call(day, crew) {
-        day.is_uncertain(Field::DepartmentCalls)
-    } else {
-        day.is_uncertain(Field::CallTime)
+    let call_doubted = match call_for(day, crew) {
+        Some((_, CallSource::Own)) => day.is_uncertain(Field::CrewCalls),
+        Some((_, CallSource::Department(_))) => day.is_uncertain(Field::DepartmentCalls),
+        _ => day.is_uncertain(Field::CallTime),
     };
     if call_doubted {
         out.push(match lang {

@@ -33,6 +33,7 @@ pub mod callsheet;
 pub mod config;
 pub mod control;
 pub mod correction;
+pub mod crew_text;
 pub mod duration;
 pub mod fixtures;
 pub mod geo;

@@ -8,6 +8,7 @@
 //! change at night.
 
 use crate::config::{Buffers, CrewMember, Site};
+use crate::crew_text::{say, Say};
 use crate::model::ShootDay;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Timelike};
 use chrono_tz::Tz;
@@ -107,16 +108,78 @@ pub enum PlanError {
     Nonexistent(String, String),
 }
 
-/// The crew member's call: their department's call when the sheet gives one
-/// and they name that department, else the general call.
-pub fn call_time_for(day: &ShootDay, crew: &CrewMember) -> Option<String> {
+/// Where a crew member's call comes from, most specific first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallSource {
+    /// Their own row in the sheet's crew list, matched by name.
+    Own,
+    /// Their department's call (`crew.department`).
+    Department(String),
+    /// The general call.
+    General,
+}
+
+/// The crew member's call and where it comes from: their own row in the
+/// sheet's crew list (matched by name), else their department's call when
+/// the sheet gives one, else the general call.
+pub fn call_for(day: &ShootDay, crew: &CrewMember) -> Option<(String, CallSource)> {
+    if let Some(row) = own_row(day, &crew.name) {
+        return Some((row.call.clone(), CallSource::Own));
+    }
     if let Some(dept) = &crew.department {
         let want = fold(dept);
-        if let Some((_, t)) = day.department_calls.iter().find(|(k, _)| fold(k) == want) {
-            return Some(t.clone());
+        if let Some((k, t)) = day.department_calls.iter().find(|(k, _)| fold(k) == want) {
+            return Some((t.clone(), CallSource::Department(k.clone())));
         }
     }
-    day.call_time.clone()
+    day.call_time.clone().map(|c| (c, CallSource::General))
+}
+
+/// The call alone (see [`call_for`]).
+pub fn call_time_for(day: &ShootDay, crew: &CrewMember) -> Option<String> {
+    call_for(day, crew).map(|(c, _)| c)
+}
+
+/// The one crew-list row that names this person: the same words in any
+/// order ("Kowalska Anna"), or the same surname with the first name's
+/// initial ("A. Kowalska"). Two rows that match are no match: guessing
+/// between two people's calls is worse than the department's call.
+pub fn own_row<'d>(day: &'d ShootDay, name: &str) -> Option<&'d crate::model::CrewCall> {
+    let me = name_words(name);
+    let (first, last) = (me.first()?, me.last()?);
+    let mut rows = day.crew_calls.iter().filter(|r| {
+        let them = name_words(&r.name);
+        let mut a = me.clone();
+        let mut b = them.clone();
+        a.sort();
+        b.sort();
+        a == b
+            || (them.len() == 2
+                && them.iter().any(|w| w == last)
+                && them
+                    .iter()
+                    .any(|w| w.len() == 1 && first.starts_with(w.as_str())))
+    });
+    let row = rows.next()?;
+    rows.next().is_none().then_some(row)
+}
+
+/// Lower-case words without diacritics or dots ("Łukasz Ż." → ["lukasz", "z"]).
+fn name_words(s: &str) -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .map(|c| match c {
+            'ł' => 'l',
+            'Ł' => 'l',
+            c => c,
+        })
+        .collect::<String>()
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn fold(s: &str) -> String {
@@ -210,7 +273,7 @@ pub fn plan(input: &PlanInput<'_>, route: &Route) -> Result<CrewPlan, PlanError>
     } = input;
     let date = NaiveDate::parse_from_str(&day.date, "%Y-%m-%d")
         .map_err(|_| PlanError::BadDate(day.date.clone()))?;
-    let call_s = call_time_for(day, crew).ok_or_else(|| PlanError::NoCall {
+    let (call_s, source) = call_for(day, crew).ok_or_else(|| PlanError::NoCall {
         crew: crew.id.clone(),
         date: day.date.clone(),
         dept: crew
@@ -254,20 +317,26 @@ pub fn plan(input: &PlanInput<'_>, route: &Route) -> Result<CrewPlan, PlanError>
     let departure = floor_5(call - (drive + tail));
     let wake_up = departure - m(buffers.morning_routine);
     let mut warnings = Vec::new();
+    let lang = crew.language;
     if wake_up.date_naive() < date
         || wake_up.time() < NaiveTime::from_hms_opt(4, 0, 0).unwrap_or_default()
     {
-        warnings.push(format!(
-            "wake-up at {} is before 04:00",
-            wake_up.format("%H:%M")
-        ));
+        let wake = wake_up.format("%H:%M").to_string();
+        warnings.push(say(lang, &Say::EarlyWake { wake: &wake }));
     }
-    if day.call_time.is_some() && call_s != day.call_time.clone().unwrap_or_default() {
-        // Nothing wrong, but the crew member should know why it differs.
-        warnings.push(format!(
-            "call {call_s} is the {} call",
-            crew.department.clone().unwrap_or_default()
-        ));
+    // Nothing wrong, but the crew member should know why it differs from
+    // the general call.
+    match &source {
+        CallSource::Own => warnings.push(say(lang, &Say::OwnCall { call: &call_s })),
+        CallSource::Department(d) if day.call_time.as_deref() != Some(call_s.as_str()) => warnings
+            .push(say(
+                lang,
+                &Say::DepartmentCall {
+                    call: &call_s,
+                    department: d,
+                },
+            )),
+        _ => {}
     }
     let end = match day.wrap_time.as_deref().map(parse_hhmm) {
         Some(Ok(w)) => {
@@ -301,7 +370,7 @@ pub fn estimate_leg(
     to: Stop,
     a: Option<(f64, f64)>,
     b: Option<(f64, f64)>,
-) -> (Leg, Option<String>) {
+) -> (Leg, Option<Say<'static>>) {
     match (a, b) {
         (Some(a), Some(b)) => {
             let km = haversine_km(a, b) * 1.35;
@@ -325,20 +394,8 @@ pub fn estimate_leg(
                 km: None,
                 source: LegSource::Estimate,
             },
-            Some(format!(
-                "no coordinates for the {} → {} drive; assumed 45 min",
-                stop_name(from),
-                stop_name(to)
-            )),
+            Some(Say::NoCoordinates { from, to }),
         ),
-    }
-}
-
-fn stop_name(s: Stop) -> &'static str {
-    match s {
-        Stop::Home => "home",
-        Stop::Base => "base",
-        Stop::Location => "location",
     }
 }
 
@@ -394,6 +451,68 @@ mod tests {
             call_time: Some(call.into()),
             ..Default::default()
         }
+    }
+
+    fn row(name: &str, call: &str) -> crate::model::CrewCall {
+        crate::model::CrewCall {
+            name: name.into(),
+            role: None,
+            department: Some("Kamera".into()),
+            call: call.into(),
+        }
+    }
+
+    #[test]
+    fn own_crew_list_row_comes_before_the_department_and_the_general_call() {
+        let mut d = day("2024-03-15", "07:00");
+        d.department_calls.insert("Kamera".into(), "06:30".into());
+        let mut c = crew(Some("kamera"), true);
+        c.name = "Łucja Żak".into();
+        assert_eq!(
+            call_for(&d, &c),
+            Some(("06:30".into(), CallSource::Department("Kamera".into())))
+        );
+        // Matched by name in any order, without diacritics, or by initial.
+        for listed in ["Żak Łucja", "LUCJA ZAK", "Ł. Żak"] {
+            d.crew_calls = vec![row("Piotr Nowak", "05:00"), row(listed, "06:10")];
+            assert_eq!(
+                call_for(&d, &c),
+                Some(("06:10".into(), CallSource::Own)),
+                "{listed}"
+            );
+        }
+        // Two rows that could be her: neither is taken.
+        d.crew_calls = vec![
+            row("Ł. Żak", "06:10"),
+            row("Łukasz Żak", "05:50"),
+            row("L. Zak", "05:45"),
+        ];
+        assert_eq!(
+            call_for(&d, &c).unwrap().1,
+            CallSource::Department("Kamera".into())
+        );
+        // The plan says why its call differs, in her language.
+        d.crew_calls = vec![row("Łucja Żak", "06:10")];
+        let p = plan(
+            &PlanInput {
+                day: &d,
+                crew: &c,
+                buffers: &Buffers::default(),
+                tz: chrono_tz::Europe::Warsaw,
+            },
+            &Route::Direct {
+                home_to_location: leg(Stop::Home, Stop::Location, 20),
+            },
+        )
+        .unwrap();
+        assert!(p.call.contains("T06:10"), "{}", p.call);
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("Twoja godzina z listy ekipy")),
+            "{:?}",
+            p.warnings
+        );
     }
 
     #[test]

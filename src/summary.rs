@@ -23,6 +23,8 @@ struct Words {
     safety: &'static str,
     changes: &'static str,
     revision: &'static str,
+    /// The SMS's mark for a new version.
+    changed: &'static str,
 }
 
 const PL: Words = Words {
@@ -39,6 +41,7 @@ const PL: Words = Words {
     safety: "BHP",
     changes: "Zmiany",
     revision: "wersja",
+    changed: "ZMIANA",
 };
 
 const EN: Words = Words {
@@ -55,6 +58,7 @@ const EN: Words = Words {
     safety: "Safety",
     changes: "Changes",
     revision: "revision",
+    changed: "CHANGED",
 };
 
 fn words(l: Language) -> &'static Words {
@@ -85,6 +89,7 @@ pub fn body(
     day: &ShootDay,
     plan: &CrewPlan,
     previous: Option<&ShootDay>,
+    previous_plan: Option<&CrewPlan>,
     lang: Language,
 ) -> String {
     let w = words(lang);
@@ -129,7 +134,32 @@ pub fn body(
         s.push_str(&format!("! {n}\n"));
     }
     if let Some(prev) = previous {
-        let d = diff(prev, day, lang);
+        let mut d = Vec::new();
+        // What the crew member does differently first: when to get up and go.
+        if let Some(pp) = previous_plan {
+            for (label, a, b) in [
+                (w.wake, &pp.wake_up, &plan.wake_up),
+                (w.leave, &pp.departure, &plan.departure),
+            ] {
+                if a != b {
+                    d.push(format!("{label}: {} → {}", hhmm(a), hhmm(b)));
+                }
+            }
+            if pp.call != plan.call
+                && prev.call_time == day.call_time
+                && prev.department_calls == day.department_calls
+            {
+                // Their own row in the crew list moved (the sheet-wide
+                // calls are listed below).
+                d.push(format!(
+                    "{}: {} → {}",
+                    w.call,
+                    hhmm(&pp.call),
+                    hhmm(&plan.call)
+                ));
+            }
+        }
+        d.extend(diff(prev, day, lang));
         if !d.is_empty() {
             s.push_str(&format!("\n{}:\n", w.changes));
             for line in d {
@@ -140,7 +170,9 @@ pub fn body(
     s
 }
 
-/// A short SMS.
+/// A short SMS: production, date, wake-up, departure and call, then the
+/// first location (shortened or dropped to stay within two segments, see
+/// [`fit_sms`]).
 pub fn sms(
     production: &str,
     day: &ShootDay,
@@ -154,17 +186,97 @@ pub fn sms(
         .first()
         .and_then(|l| l.name.clone().or(l.address.clone()))
         .unwrap_or_default();
-    format!(
+    let text = format!(
         "{production} {}{}: {} {}, {} {}, {} {}. {loc}",
         day.date,
-        if changed { " ZMIANA" } else { "" },
+        if changed {
+            format!(" {}", w.changed)
+        } else {
+            String::new()
+        },
         w.wake,
         hhmm(&plan.wake_up),
         w.leave,
         hhmm(&plan.departure),
         w.call,
         hhmm(&plan.call)
-    )
+    );
+    fit_sms(text.trim_end())
+}
+
+/// SMS segments `text` takes: GSM-7 when every character is in its
+/// alphabet (160 alone, 153 per part; the extension characters count
+/// twice), else UCS-2 (70 alone, 67 per part, in UTF-16 units) — one Polish
+/// letter switches the whole message to UCS-2.
+pub fn sms_segments(text: &str) -> usize {
+    const GSM: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    const GSM_EXT: &str = "^{}\\[~]|€\x0c";
+    let (units, single, multi) = if text.chars().all(|c| GSM.contains(c) || GSM_EXT.contains(c)) {
+        let n: usize = text
+            .chars()
+            .map(|c| if GSM_EXT.contains(c) { 2 } else { 1 })
+            .sum();
+        (n, 160, 153)
+    } else {
+        (text.encode_utf16().count(), 70, 67)
+    };
+    if units <= single {
+        1
+    } else {
+        units.div_ceil(multi)
+    }
+}
+
+/// At most two segments, by rule: everything up to the last time (`HH:MM`)
+/// is kept whole — a time is never cut; what follows (the location, extra
+/// warnings) is shortened at a word, with "…", or dropped.
+pub fn fit_sms(text: &str) -> String {
+    if sms_segments(text) <= 2 {
+        return text.to_string();
+    }
+    let keep = last_time_end(text).unwrap_or_else(|| text.find(": ").map(|i| i + 1).unwrap_or(0));
+    let (head, tail) = text.split_at(keep);
+    let mut words: Vec<&str> = tail.split(' ').collect();
+    while !words.is_empty() {
+        words.pop();
+        let t = format!(
+            "{head}{}…",
+            words.join(" ").trim_end_matches([',', '.', ';', ' '])
+        );
+        if words.iter().all(|w| w.trim().is_empty()) {
+            break;
+        }
+        if sms_segments(&t) <= 2 {
+            return t;
+        }
+    }
+    let head = head.trim_end_matches([',', '.', ';', ' ']).to_string();
+    if sms_segments(&head) <= 2 {
+        return head;
+    }
+    // Only an absurdly long production name gets here: keep the times, cut
+    // the front.
+    let chars: Vec<char> = head.chars().collect();
+    let mut start = 0;
+    while sms_segments(&chars[start..].iter().collect::<String>()) > 2 {
+        start += 1;
+    }
+    chars[start..].iter().collect()
+}
+
+/// Where the last `HH:MM` in `s` ends.
+fn last_time_end(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    (0..b.len().saturating_sub(4))
+        .rev()
+        .find(|&i| {
+            b[i].is_ascii_digit()
+                && b[i + 1].is_ascii_digit()
+                && b[i + 2] == b':'
+                && b[i + 3].is_ascii_digit()
+                && b[i + 4].is_ascii_digit()
+        })
+        .map(|i| i + 5)
 }
 
 /// Field-by-field changes between two versions of a day.
@@ -228,6 +340,86 @@ pub fn cancelled(production: &str, day: &ShootDay, lang: Language) -> (String, S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_follow_gsm7_and_ucs2_limits() {
+        assert_eq!(sms_segments(&"a".repeat(160)), 1);
+        assert_eq!(sms_segments(&"a".repeat(161)), 2);
+        assert_eq!(sms_segments(&"a".repeat(306)), 2);
+        assert_eq!(sms_segments(&"a".repeat(307)), 3);
+        // One Polish letter: UCS-2.
+        assert_eq!(sms_segments(&format!("ł{}", "a".repeat(69))), 1);
+        assert_eq!(sms_segments(&format!("ł{}", "a".repeat(70))), 2);
+        assert_eq!(sms_segments(&format!("ł{}", "a".repeat(133))), 2);
+        assert_eq!(sms_segments(&format!("ł{}", "a".repeat(134))), 3);
+        // Extension characters count twice.
+        assert_eq!(sms_segments(&"€".repeat(80)), 1);
+        assert_eq!(sms_segments(&"€".repeat(81)), 2);
+    }
+
+    #[test]
+    fn a_long_sms_is_shortened_after_its_times_never_in_them() {
+        let loc = "Pałac Kultury i Nauki, plac Defilad 1, sala kongresowa, wejście od ulicy Marszałkowskiej, parking dla ekipy na dziedzińcu";
+        let text = format!("Matki Pingwinów 2 2024-03-15 ZMIANA: Pobudka 04:55, Wyjazd 05:40, Zbiórka 06:30. {loc} {loc}");
+        let fit = fit_sms(&text);
+        assert!(sms_segments(&fit) <= 2, "{fit}");
+        assert!(
+            fit.starts_with(
+                "Matki Pingwinów 2 2024-03-15 ZMIANA: Pobudka 04:55, Wyjazd 05:40, Zbiórka 06:30"
+            ),
+            "{fit}"
+        );
+        assert!(fit.ends_with('…'), "{fit}");
+        // Short ones are left alone.
+        assert_eq!(
+            fit_sms("MP2 2024-03-15: Call 06:30. Set"),
+            "MP2 2024-03-15: Call 06:30. Set"
+        );
+    }
+
+    #[test]
+    fn the_change_message_lists_wake_up_and_departure_first() {
+        let old = ShootDay {
+            date: "2024-03-15".into(),
+            call_time: Some("07:00".into()),
+            ..Default::default()
+        };
+        let new = ShootDay {
+            call_time: Some("06:30".into()),
+            ..old.clone()
+        };
+        let p = |wake: &str, dep: &str, call: &str| CrewPlan {
+            crew: "anna".into(),
+            call: format!("2024-03-15T{call}:00+01:00"),
+            wake_up: format!("2024-03-15T{wake}:00+01:00"),
+            departure: format!("2024-03-15T{dep}:00+01:00"),
+            arrivals: crate::plan::Arrivals {
+                base: None,
+                location: String::new(),
+            },
+            legs: vec![],
+            warnings: vec![],
+            checklist: vec![],
+            end: String::new(),
+        };
+        let (before, after) = (p("05:10", "05:55", "07:00"), p("04:40", "05:25", "06:30"));
+        let b = body(&new, &after, Some(&old), Some(&before), Language::Pl);
+        let changes = &b[b.find("Zmiany:").unwrap()..];
+        assert_eq!(
+            changes.lines().skip(1).collect::<Vec<_>>(),
+            [
+                "- Pobudka: 05:10 → 04:40",
+                "- Wyjazd: 05:55 → 05:25",
+                "- Zbiórka: 07:00 → 06:30"
+            ],
+            "{b}"
+        );
+        let e = body(&new, &after, Some(&old), Some(&before), Language::En);
+        assert!(
+            e.contains("- Wake up: 05:10 → 04:40") && e.contains("- Leave: 05:55 → 05:25"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn diff_lists_changed_fields() {

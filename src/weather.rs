@@ -40,40 +40,78 @@ pub struct Summary {
 struct Rule {
     /// Applies when this says so.
     test: fn(&Summary) -> bool,
-    warning: &'static str,
-    kit: &'static str,
+    /// Polish (what the store keeps) and English.
+    warning: [&'static str; 2],
+    kit: [&'static str; 2],
+}
+
+/// A stored warning or kit line (Polish, as the summary keeps it) in
+/// `lang`; text that is not one of the table's is returned as it is.
+pub fn in_language(text: &str, lang: crate::config::Language) -> String {
+    let i = match lang {
+        crate::config::Language::Pl => return text.to_string(),
+        crate::config::Language::En => 1,
+    };
+    RULES
+        .iter()
+        .flat_map(|r| [r.warning, r.kit])
+        .chain(WMO_CODES.iter().map(|c| wmo(*c)))
+        .find(|t| t[0] == text)
+        .map(|t| t[i].to_string())
+        .unwrap_or_else(|| text.to_string())
 }
 
 const RULES: &[Rule] = &[
     Rule {
         test: |s| s.precip_mm >= 5.0,
-        warning: "ulewa: ≥ 5 mm opadu w godzinach zdjęć",
-        kit: "osłony przeciwdeszczowe na kamerę i światło, namioty, plandeki",
+        warning: [
+            "ulewa: ≥ 5 mm opadu w godzinach zdjęć",
+            "downpour: ≥ 5 mm of rain during the shoot",
+        ],
+        kit: [
+            "osłony przeciwdeszczowe na kamerę i światło, namioty, plandeki",
+            "rain covers for camera and lights, tents, tarpaulins",
+        ],
     },
     Rule {
         test: |s| s.precip_mm >= 0.5 && s.precip_mm < 5.0,
-        warning: "deszcz w godzinach zdjęć",
-        kit: "peleryny, osłony przeciwdeszczowe na sprzęt",
+        warning: ["deszcz w godzinach zdjęć", "rain during the shoot"],
+        kit: [
+            "peleryny, osłony przeciwdeszczowe na sprzęt",
+            "rain capes, rain covers for the kit",
+        ],
     },
     Rule {
         test: |s| s.wind_max_ms >= 14.0,
-        warning: "silny wiatr (≥ 14 m/s): zabezpiecz statywy i namioty",
-        kit: "worki z piaskiem, obciążniki do statywów",
+        warning: [
+            "silny wiatr (≥ 14 m/s): zabezpiecz statywy i namioty",
+            "strong wind (≥ 14 m/s): secure stands and tents",
+        ],
+        kit: [
+            "worki z piaskiem, obciążniki do statywów",
+            "sandbags, stand weights",
+        ],
     },
     Rule {
         test: |s| s.wind_max_ms >= 9.0 && s.wind_max_ms < 14.0,
-        warning: "wiatr (≥ 9 m/s)",
-        kit: "obciążniki do statywów",
+        warning: ["wiatr (≥ 9 m/s)", "wind (≥ 9 m/s)"],
+        kit: ["obciążniki do statywów", "stand weights"],
     },
     Rule {
         test: |s| s.temp_min_c <= 0.0,
-        warning: "mróz: temperatura ≤ 0 °C",
-        kit: "ciepła odzież, ogrzewacze, zapasowe akumulatory (zimno je rozładowuje)",
+        warning: ["mróz: temperatura ≤ 0 °C", "frost: temperature ≤ 0 °C"],
+        kit: [
+            "ciepła odzież, ogrzewacze, zapasowe akumulatory (zimno je rozładowuje)",
+            "warm clothing, heaters, spare batteries (the cold drains them)",
+        ],
     },
     Rule {
         test: |s| s.temp_max_c >= 30.0,
-        warning: "upał: ≥ 30 °C",
-        kit: "woda, nakrycia głowy, parasole przeciwsłoneczne dla sprzętu",
+        warning: ["upał: ≥ 30 °C", "heat: ≥ 30 °C"],
+        kit: [
+            "woda, nakrycia głowy, parasole przeciwsłoneczne dla sprzętu",
+            "water, hats, sun umbrellas for the kit",
+        ],
     },
 ];
 
@@ -130,8 +168,8 @@ pub fn summarise(
     };
     for r in RULES {
         if (r.test)(&out) {
-            out.warnings.push(r.warning.to_string());
-            out.checklist.push(r.kit.to_string());
+            out.warnings.push(r.warning[0].to_string());
+            out.checklist.push(r.kit[0].to_string());
         }
     }
     Some(out)
@@ -148,25 +186,48 @@ pub fn worsened(old: Option<&Summary>, new: &Summary) -> Vec<String> {
 
 /// WMO weather interpretation codes (Open-Meteo) in Polish.
 pub fn wmo_description(code: i64) -> &'static str {
+    wmo(code)[0]
+}
+
+/// WMO codes' words, Polish and English.
+fn wmo(code: i64) -> [&'static str; 2] {
     match code {
-        0 => "bezchmurnie",
-        1 | 2 => "częściowe zachmurzenie",
-        3 => "pochmurno",
-        45 | 48 => "mgła",
-        51..=57 => "mżawka",
-        61 | 80 => "lekki deszcz",
-        63 | 81 => "deszcz",
-        65 | 82 => "ulewa",
-        66 | 67 => "marznący deszcz",
-        71..=77 | 85 | 86 => "śnieg",
-        95..=99 => "burza",
-        _ => "—",
+        0 => ["bezchmurnie", "clear sky"],
+        1 | 2 => ["częściowe zachmurzenie", "partly cloudy"],
+        3 => ["pochmurno", "overcast"],
+        45 | 48 => ["mgła", "fog"],
+        51..=57 => ["mżawka", "drizzle"],
+        61 | 80 => ["lekki deszcz", "light rain"],
+        63 | 81 => ["deszcz", "rain"],
+        65 | 82 => ["ulewa", "heavy rain"],
+        66 | 67 => ["marznący deszcz", "freezing rain"],
+        71..=77 | 85 | 86 => ["śnieg", "snow"],
+        95..=99 => ["burza", "thunderstorm"],
+        _ => ["—", "—"],
     }
 }
+
+const WMO_CODES: [i64; 11] = [0, 1, 3, 45, 51, 61, 63, 65, 66, 71, 95];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_warning_kit_line_and_wmo_word_has_an_english_text() {
+        use crate::config::Language;
+        let all: Vec<&str> = RULES
+            .iter()
+            .flat_map(|r| [r.warning[0], r.kit[0]])
+            .chain(WMO_CODES.iter().map(|c| wmo(*c)[0]))
+            .collect();
+        for pl in all {
+            let en = in_language(pl, Language::En);
+            assert_ne!(en, pl, "{pl} has no English text");
+            assert!(!en.chars().any(|c| "ąćęłńóśźż".contains(c)), "{en}");
+            assert_eq!(in_language(pl, Language::Pl), pl);
+        }
+    }
 
     fn s(h: i64, temp: f64, rain: f64, wind: f64, d: &str) -> Sample {
         Sample {

@@ -186,9 +186,17 @@ pub fn schedules(ctx: &Ctx) -> Result<Vec<ScheduleEntry>, String> {
             .into_iter()
             .map(|p| {
                 let mut plan = p.plan;
+                let lang = ctx
+                    .cfg
+                    .crew
+                    .iter()
+                    .find(|c| c.id == plan.crew)
+                    .map(|c| c.language)
+                    .unwrap_or(ctx.cfg.production.language);
                 for k in &kit {
-                    if !plan.checklist.contains(k) {
-                        plan.checklist.push(k.clone());
+                    let k = mp2::weather::in_language(k, lang);
+                    if !plan.checklist.contains(&k) {
+                        plan.checklist.push(k);
                     }
                 }
                 plan

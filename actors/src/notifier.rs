@@ -56,6 +56,7 @@ impl StageWork for Notifier {
                         &day.schedule,
                         &plan.plan,
                         day.previous.as_ref(),
+                        plan.previous.as_ref(),
                         crew.language,
                     ),
                     sms: summary::sms(
@@ -305,7 +306,8 @@ async fn send_sms(ctx: &Ctx, crew: &CrewMember, key: &str, text: &str) -> Result
     let Some(to) = crew.phone.clone() else {
         return Ok(());
     };
-    let text = text.to_string();
+    // Marks and alerts are added after the summary: fit the whole once more.
+    let text = mp2::summary::fit_sms(text);
     let guard = Guard::new(ctx, "sms");
     match cfg.provider {
         SmsProvider::None => Ok(()),

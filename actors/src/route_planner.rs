@@ -49,10 +49,9 @@ impl StageWork for RoutePlanner {
                 continue;
             }
             for crew in &ctx.cfg.crew {
-                if let Ok(Some(p)) = ctx.store.plan(&date, &crew.id) {
-                    if p.day_version == day.version {
-                        continue;
-                    }
+                let old = ctx.store.plan(&date, &crew.id).ok().flatten();
+                if old.as_ref().is_some_and(|p| p.day_version == day.version) {
+                    continue;
                 }
                 let (route, mut warnings) = route_for(ctx, &guard, &day.schedule, crew).await;
                 let input = PlanInput {
@@ -65,12 +64,13 @@ impl StageWork for RoutePlanner {
                     Ok(mut p) => {
                         warnings.append(&mut p.warnings);
                         p.warnings = warnings;
-                        p.checklist = checklist(&day.schedule);
+                        p.checklist = checklist(&day.schedule, crew.language);
                         let r = PlanRecord {
                             date: date.clone(),
                             crew: crew.id.clone(),
                             day_version: day.version,
                             plan: p,
+                            previous: old.map(|o| o.plan),
                         };
                         if let Err(e) = ctx.store.put_plan(&r) {
                             return Outcome::Retry {
@@ -127,10 +127,28 @@ async fn route_for(
     let route = match (crew.via_base, &base) {
         (true, Some(b)) => {
             let b = site(b);
-            let (l1, w1) =
-                routes::leg(ctx, guard, Stop::Home, Stop::Base, &home, &b, departure).await;
-            let (l2, w2) =
-                routes::leg(ctx, guard, Stop::Base, Stop::Location, &b, &loc, departure).await;
+            let (l1, w1) = routes::leg(
+                ctx,
+                guard,
+                Stop::Home,
+                Stop::Base,
+                &home,
+                &b,
+                departure,
+                crew.language,
+            )
+            .await;
+            let (l2, w2) = routes::leg(
+                ctx,
+                guard,
+                Stop::Base,
+                Stop::Location,
+                &b,
+                &loc,
+                departure,
+                crew.language,
+            )
+            .await;
             warnings.extend(w1.into_iter().chain(w2));
             Route::ViaBase {
                 home_to_base: l1,
@@ -146,6 +164,7 @@ async fn route_for(
                 &home,
                 &loc,
                 departure,
+                crew.language,
             )
             .await;
             warnings.extend(w);
@@ -173,16 +192,17 @@ fn rough_departure(ctx: &Ctx, day: &ShootDay) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Kit and clothing reminders from what the sheet says.
-fn checklist(day: &ShootDay) -> Vec<String> {
+fn checklist(day: &ShootDay, lang: mp2::config::Language) -> Vec<String> {
+    use mp2::crew_text::{say, Say};
     let mut c = Vec::new();
     if matches!(
         day.set_type,
         Some(mp2::model::SetType::Ext) | Some(mp2::model::SetType::IntExt)
     ) {
-        c.push("plener: odzież na zewnątrz, ochrona sprzętu przed deszczem".to_string());
+        c.push(say(lang, &Say::OutdoorKit));
     }
     if !day.safety_notes.is_empty() {
-        c.push("przeczytaj uwagi BHP".to_string());
+        c.push(say(lang, &Say::ReadSafety));
     }
     c
 }

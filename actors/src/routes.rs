@@ -10,7 +10,8 @@
 use crate::ctx::Ctx;
 use crate::guard::Guard;
 use chrono::{DateTime, Utc};
-use mp2::config::RouteProvider;
+use mp2::config::{Language, RouteProvider};
+use mp2::crew_text::{say, Say};
 use mp2::plan::{estimate_leg, Leg, LegSource, Stop};
 use serde_json::{json, Value};
 
@@ -36,9 +37,10 @@ pub async fn leg(
     a: &End,
     b: &End,
     departure: DateTime<Utc>,
+    lang: Language,
 ) -> (Leg, Vec<String>) {
     let (estimate, est_warning) = estimate_leg(from, to, a.point, b.point);
-    let mut warnings: Vec<String> = est_warning.into_iter().collect();
+    let mut warnings: Vec<String> = est_warning.iter().map(|w| say(lang, w)).collect();
     let provider = ctx.cfg.routes.provider;
     let asked = match provider {
         RouteProvider::Estimate => {
@@ -74,9 +76,13 @@ pub async fn leg(
             )
         }
         Err(e) => {
-            warnings.push(format!(
-                "routes: {e}; used the estimate ({} min)",
-                estimate.minutes
+            // The crew read what it means; the log keeps what went wrong.
+            tracing::warn!(error = %e, "Route service failed; the plan uses the estimate");
+            warnings.push(say(
+                lang,
+                &Say::RouteEstimated {
+                    minutes: estimate.minutes,
+                },
             ));
             (estimate, warnings)
         }

@@ -14,7 +14,8 @@ use crate::guard::Guard;
 use crate::notifier::{notify_once, Message};
 use crate::pipeline::WorkMsg;
 use chrono::{Duration as Dur, NaiveDate, TimeZone, Utc};
-use mp2::config::{Language, WeatherProvider};
+use mp2::config::WeatherProvider;
+use mp2::crew_text::{say, Say};
 use mp2::store::DayRecord;
 use mp2::weather::{self, Sample, Summary};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -307,27 +308,33 @@ async fn alert(ctx: &Ctx, day: &DayRecord, w: &Summary, worse: &[String]) {
         hash = hash.wrapping_mul(0x100000001b3).wrapping_add(b as u64);
     }
     for crew in &ctx.cfg.crew {
-        let (head, intro) = match crew.language {
-            Language::Pl => ("Pogoda się pogarsza", "Nowa prognoza na dzień zdjęciowy"),
-            Language::En => ("Weather getting worse", "New forecast for the shoot day"),
-        };
+        let lang = crew.language;
+        let (head, intro) = (say(lang, &Say::WeatherWorse), say(lang, &Say::WeatherIntro));
+        let wind = say(lang, &Say::WindUpTo { ms: w.wind_max_ms });
+        let worse: Vec<String> = worse
+            .iter()
+            .map(|x| weather::in_language(x, lang))
+            .collect();
+        let kit: Vec<String> = w
+            .checklist
+            .iter()
+            .map(|x| weather::in_language(x, lang))
+            .collect();
         let msg = Message {
             subject: format!("{}: {head} — {}", ctx.cfg.production.name, day.date),
             body: format!(
-                "{intro} {}: {}, {:.0}–{:.0} °C, {:.1} mm, wiatr do {:.0} m/s\n\n{}\n\n{}\n",
+                "{intro} {}: {}, {:.0}–{:.0} °C, {:.1} mm, {wind}\n\n{}\n\n{}\n",
                 day.date,
-                w.summary,
+                weather::in_language(&w.summary, lang),
                 w.temp_min_c,
                 w.temp_max_c,
                 w.precip_mm,
-                w.wind_max_ms,
                 worse
                     .iter()
                     .map(|x| format!("! {x}"))
                     .collect::<Vec<_>>()
                     .join("\n"),
-                w.checklist
-                    .iter()
+                kit.iter()
                     .map(|x| format!("- {x}"))
                     .collect::<Vec<_>>()
                     .join("\n")

@@ -137,6 +137,10 @@ pub struct PlanRecord {
     pub crew: String,
     pub day_version: u64,
     pub plan: CrewPlan,
+    /// The plan this one replaced (for the change message: wake-up and
+    /// departure moved too, not only the sheet's fields).
+    #[serde(default)]
+    pub previous: Option<CrewPlan>,
 }
 
 /// A side effect's state, keyed by its idempotency key.

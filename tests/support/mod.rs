@@ -214,5 +214,16 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill9();
+        // Every SMS any test made a daemon write fits two segments.
+        if !std::thread::panicking() {
+            for f in self.files("outbox/sms") {
+                let doc: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&f).unwrap_or_default())
+                        .unwrap_or_default();
+                let body = doc["body"].as_str().unwrap_or_default();
+                let n = mp2::summary::sms_segments(body);
+                assert!(n <= 2, "{} is {n} SMS segments: {body}", f.display());
+            }
+        }
     }
 }

@@ -66,7 +66,7 @@ impl DayEvent {
             .and_then(|l| l.name.clone().or(l.address.clone()))
             .unwrap_or_else(|| "?".into());
         let production = s.production.as_deref().unwrap_or(&ctx.cfg.production.name);
-        let description = mp2::summary::body(s, &plan.plan, None, crew.language);
+        let description = mp2::summary::body(s, &plan.plan, None, None, crew.language);
         let spec = ics::EventSpec {
             crew: &crew.id,
             date: &day.date,
