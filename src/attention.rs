@@ -177,8 +177,11 @@ pub fn unreadable(src: &Source, errors: &[String], lang: Language) -> NewAttenti
         message_id: id.clone(),
         subject: subject.clone(),
         reason: match lang {
-            Language::Pl => format!("Nie udało się odczytać planu {file} z wiadomości „{subject}” ({why}): poproś biuro o czytelny PDF albo wpisz godziny ręcznie (mp2ctl correct DATA call_time=HH:MM), potem: mp2ctl reprocess {id}"),
-            Language::En => format!("Could not read the schedule {file} in \"{subject}\" ({why}): ask the office for a readable PDF or enter the times by hand (mp2ctl correct DATE call_time=HH:MM), then: mp2ctl reprocess {id}"),
+            // No day came of it, so there is none `correct` could set: the
+            // way out is a readable sheet (a new message is read by itself)
+            // or, once the cause is gone, reading this one again.
+            Language::Pl => format!("Nie udało się odczytać planu {file} z wiadomości „{subject}” ({why}); ekipa nie dostała z niego planu: poproś biuro o czytelny PDF (nowa wiadomość zostanie odczytana sama) albo, gdy przyczyna zniknie, ponów: mp2ctl reprocess {id}"),
+            Language::En => format!("Could not read the schedule {file} in \"{subject}\" ({why}); the crew got no plan from it: ask the office for a readable PDF (a new message is read by itself) or, once the cause is gone, retry: mp2ctl reprocess {id}"),
         },
         fields: vec![],
     }
@@ -295,6 +298,23 @@ mod tests {
     use super::*;
     use crate::config::Site;
     use crate::model::Location;
+
+    /// A sheet that gave no day leaves nothing for `mp2ctl correct` to set
+    /// (it answers "no shooting day … is known"): the advice names only what
+    /// works.
+    #[test]
+    fn an_unreadable_sheet_is_not_answered_with_a_correct_that_has_no_day() {
+        for lang in [Language::Pl, Language::En] {
+            let item = unreadable(&src(), &[], lang);
+            assert!(!item.reason.contains("mp2ctl correct"), "{}", item.reason);
+            assert!(
+                item.reason.contains("mp2ctl reprocess <m@x>"),
+                "{}",
+                item.reason
+            );
+            assert!(item.reason.contains("plan_12.pdf"), "{}", item.reason);
+        }
+    }
 
     fn crew(dept: Option<&str>) -> CrewMember {
         CrewMember {
