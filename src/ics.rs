@@ -23,6 +23,9 @@ pub struct EventSpec<'a> {
     pub sequence: u64,
     pub description: &'a str,
     pub language: Language,
+    /// What the four departure reminders and the three wake-up alarms say
+    /// (`summary::alarm_texts`).
+    pub alarms: &'a ([String; 4], [String; 3]),
 }
 
 /// The stable UID of a crew member's shooting day.
@@ -95,29 +98,29 @@ pub fn event(e: &EventSpec<'_>, now: DateTime<Utc>) -> Result<String, String> {
     if let Some(a) = e.location_address {
         lines.push(format!("LOCATION:{}", escape(a)));
     }
-    let (remind, wake_word) = match e.language {
-        Language::Pl => ("Wyjazd", "Pobudka"),
-        Language::En => ("Departure", "Wake up"),
-    };
-    for before in ["-PT12H", "-PT3H", "-PT1H", "PT0S"] {
+    let (reminders, wakes) = e.alarms;
+    for (before, text) in ["-PT12H", "-PT3H", "-PT1H", "PT0S"].iter().zip(reminders) {
         lines.extend([
             "BEGIN:VALARM".to_string(),
             "ACTION:DISPLAY".to_string(),
-            format!("DESCRIPTION:{remind}"),
+            format!("DESCRIPTION:{}", escape(text)),
             format!("TRIGGER;RELATED=START:{before}"),
             "END:VALARM".to_string(),
         ]);
     }
-    for at in [
+    for (at, text) in [
         wake - Duration::minutes(10),
         wake,
         wake + Duration::minutes(5),
-    ] {
+    ]
+    .iter()
+    .zip(wakes)
+    {
         lines.extend([
             "BEGIN:VALARM".to_string(),
             "ACTION:AUDIO".to_string(),
-            format!("DESCRIPTION:{wake_word}"),
-            format!("TRIGGER;VALUE=DATE-TIME:{}", stamp(at)),
+            format!("DESCRIPTION:{}", escape(text)),
+            format!("TRIGGER;VALUE=DATE-TIME:{}", stamp(*at)),
             "END:VALARM".to_string(),
         ]);
     }
@@ -139,9 +142,66 @@ pub fn calendar(events: &[String]) -> String {
 mod tests {
     use super::*;
 
+    fn alarms() -> ([String; 4], [String; 3]) {
+        let plan = crate::plan::CrewPlan {
+            crew: "anna".into(),
+            call: "2024-03-15T07:00:00+01:00".into(),
+            wake_up: "2024-03-15T04:55:00+01:00".into(),
+            departure: "2024-03-15T05:40:00+01:00".into(),
+            arrivals: crate::plan::Arrivals {
+                base: None,
+                location: String::new(),
+            },
+            legs: vec![],
+            warnings: vec![],
+            checklist: vec![],
+            end: String::new(),
+        };
+        crate::summary::alarm_texts(&plan, Language::Pl)
+    }
+
+    #[test]
+    fn every_alarm_says_what_it_is_for() {
+        let a = alarms();
+        let e = EventSpec {
+            crew: "anna",
+            date: "2024-03-15",
+            production: "MP2",
+            location_name: "Plac Zamkowy",
+            location_address: None,
+            departure: "2024-03-15T05:40:00+01:00",
+            end: "2024-03-15T19:00:00+01:00",
+            wake_up: "2024-03-15T04:55:00+01:00",
+            sequence: 1,
+            description: "",
+            language: Language::Pl,
+            alarms: &a,
+        };
+        let s = event(&e, Utc::now()).unwrap();
+        let said: Vec<&str> = s
+            .lines()
+            .filter(|l| l.starts_with("DESCRIPTION:") && !l.starts_with("DESCRIPTION:\r"))
+            .skip(1)
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "DESCRIPTION:Wyjazd o 05:40 (jutro)",
+                "DESCRIPTION:Wyjazd o 05:40",
+                "DESCRIPTION:Wyjazd o 05:40",
+                "DESCRIPTION:Wyjazd teraz (05:40)",
+                "DESCRIPTION:Pobudka za 10 min (04:55)",
+                "DESCRIPTION:Pobudka 04:55",
+                "DESCRIPTION:Pobudka 04:55 — wyjazd o 05:40",
+            ]
+        );
+    }
+
     #[test]
     fn event_has_alarms_and_stable_uid() {
+        let a = alarms();
         let e = EventSpec {
+            alarms: &a,
             crew: "anna",
             date: "2024-03-15",
             production: "MP2",

@@ -25,6 +25,11 @@ struct Words {
     revision: &'static str,
     /// The SMS's mark for a new version.
     changed: &'static str,
+    arrive_base: &'static str,
+    arrive_set: &'static str,
+    weather: &'static str,
+    kit: &'static str,
+    contacts: &'static str,
 }
 
 const PL: Words = Words {
@@ -42,6 +47,11 @@ const PL: Words = Words {
     changes: "Zmiany",
     revision: "wersja",
     changed: "ZMIANA",
+    arrive_base: "Przyjazd do bazy",
+    arrive_set: "Przyjazd na plan",
+    weather: "Pogoda",
+    kit: "Zabierz",
+    contacts: "Kontakty",
 };
 
 const EN: Words = Words {
@@ -59,6 +69,11 @@ const EN: Words = Words {
     changes: "Changes",
     revision: "revision",
     changed: "CHANGED",
+    arrive_base: "Arrive at base",
+    arrive_set: "Arrive on set",
+    weather: "Weather",
+    kit: "Bring",
+    contacts: "Contacts",
 };
 
 fn words(l: Language) -> &'static Words {
@@ -168,6 +183,142 @@ pub fn body(
         }
     }
     s
+}
+
+/// The calendar event's description, in the order a crew member needs it
+/// on the morning: wake-up, departure, arrivals, call, location, weather,
+/// checklist, contacts.
+pub fn event_description(
+    day: &ShootDay,
+    plan: &CrewPlan,
+    weather: Option<&crate::weather::Summary>,
+    lang: Language,
+) -> String {
+    let w = words(lang);
+    let mut s = String::new();
+    let mut line = |label: &str, value: &str| s.push_str(&format!("{label}: {value}\n"));
+    line(w.wake, hhmm(&plan.wake_up));
+    line(w.leave, hhmm(&plan.departure));
+    if let Some(b) = &plan.arrivals.base {
+        line(w.arrive_base, hhmm(b));
+    }
+    if !plan.arrivals.location.is_empty() {
+        line(w.arrive_set, hhmm(&plan.arrivals.location));
+    }
+    line(w.call, hhmm(&plan.call));
+    if let Some(wrap) = &day.wrap_time {
+        line(w.wrap, wrap);
+    }
+    let place = |name: &Option<String>, addr: &Option<String>| {
+        [name.as_deref(), addr.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for l in &day.locations {
+        line(w.location, &place(&l.name, &l.address));
+    }
+    if let Some(b) = &day.base {
+        line(w.base, &place(&b.name, &b.address));
+    }
+    if let Some(f) = weather {
+        let mut t = format!(
+            "{}, {:.0}–{:.0} °C, {:.1} mm",
+            crate::weather::in_language(&f.summary, lang),
+            f.temp_min_c,
+            f.temp_max_c,
+            f.precip_mm
+        );
+        for x in &f.warnings {
+            t.push_str(&format!("; {}", crate::weather::in_language(x, lang)));
+        }
+        line(w.weather, &t);
+    }
+    for n in &plan.warnings {
+        line("!", n);
+    }
+    let mut kit: Vec<String> = plan.checklist.clone();
+    if let Some(f) = weather {
+        kit.extend(
+            f.checklist
+                .iter()
+                .map(|k| crate::weather::in_language(k, lang)),
+        );
+    }
+    kit.dedup();
+    if !kit.is_empty() {
+        line(w.kit, &kit.join("; "));
+    }
+    for n in &day.safety_notes {
+        line(w.safety, n);
+    }
+    if !day.scenes.is_empty() {
+        line(w.scenes, &day.scenes.join(", "));
+    }
+    let contacts: Vec<String> = day
+        .contacts
+        .iter()
+        .filter_map(|c| {
+            let who = [c.role.as_deref(), c.name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            c.phone
+                .as_ref()
+                .map(|p| format!("{who} {p}").trim().to_string())
+        })
+        .collect();
+    if !contacts.is_empty() {
+        line(w.contacts, &contacts.join("; "));
+    }
+    s
+}
+
+/// What each alarm of the event says, in the crew member's language:
+/// `(departure reminders at -12 h, -3 h, -1 h, 0; wake-up alarms at -10 min,
+/// 0, +5 min)`. A reminder that fires the day before says "tomorrow".
+pub fn alarm_texts(plan: &CrewPlan, lang: Language) -> ([String; 4], [String; 3]) {
+    let dep = hhmm(&plan.departure);
+    let wake = hhmm(&plan.wake_up);
+    let day_before = |hours: i64| {
+        chrono::DateTime::parse_from_rfc3339(&plan.departure)
+            .map(|d| (d - chrono::Duration::hours(hours)).date_naive() < d.date_naive())
+            .unwrap_or(false)
+    };
+    let (tomorrow, leave_at, leave_now, wake_in, wake_now, wake_last) = match lang {
+        Language::Pl => (
+            " (jutro)",
+            "Wyjazd o",
+            "Wyjazd teraz",
+            "Pobudka za 10 min",
+            "Pobudka",
+            "wyjazd o",
+        ),
+        Language::En => (
+            " (tomorrow)",
+            "Leave at",
+            "Leave now",
+            "Wake-up in 10 min",
+            "Wake up",
+            "leave at",
+        ),
+    };
+    let at = |h: i64| {
+        format!(
+            "{leave_at} {dep}{}",
+            if day_before(h) { tomorrow } else { "" }
+        )
+    };
+    (
+        [at(12), at(3), at(1), format!("{leave_now} ({dep})")],
+        [
+            format!("{wake_in} ({wake})"),
+            format!("{wake_now} {wake}"),
+            format!("{wake_now} {wake} — {wake_last} {dep}"),
+        ],
+    )
 }
 
 /// A short SMS: production, date, wake-up, departure and call, then the
@@ -419,6 +570,73 @@ mod tests {
             e.contains("- Wake up: 05:10 → 04:40") && e.contains("- Leave: 05:55 → 05:25"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_event_description_runs_wake_up_departure_arrivals_call_location_weather_kit_contacts() {
+        let day = ShootDay {
+            date: "2024-03-15".into(),
+            call_time: Some("07:00".into()),
+            locations: vec![crate::model::Location {
+                name: Some("Plac Zamkowy".into()),
+                address: None,
+                lat: None,
+                lon: None,
+            }],
+            contacts: vec![crate::model::Contact {
+                role: Some("Kierownik planu".into()),
+                name: None,
+                phone: Some("+48601000000".into()),
+            }],
+            ..Default::default()
+        };
+        let plan = CrewPlan {
+            crew: "anna".into(),
+            call: "2024-03-15T07:00:00+01:00".into(),
+            wake_up: "2024-03-15T04:55:00+01:00".into(),
+            departure: "2024-03-15T05:40:00+01:00".into(),
+            arrivals: crate::plan::Arrivals {
+                base: Some("2024-03-15T06:05:00+01:00".into()),
+                location: "2024-03-15T06:35:00+01:00".into(),
+            },
+            legs: vec![],
+            warnings: vec![],
+            checklist: vec!["plener".into()],
+            end: String::new(),
+        };
+        let weather = crate::weather::Summary {
+            summary: "deszcz".into(),
+            temp_min_c: 3.0,
+            temp_max_c: 8.0,
+            precip_mm: 2.0,
+            wind_max_ms: 4.0,
+            source: "x".into(),
+            fetched_at: "x".into(),
+            warnings: vec!["deszcz w godzinach zdjęć".into()],
+            checklist: vec!["peleryny, osłony przeciwdeszczowe na sprzęt".into()],
+        };
+        let d = event_description(&day, &plan, Some(&weather), Language::En);
+        let labels: Vec<&str> = d.lines().map(|l| l.split(':').next().unwrap()).collect();
+        assert_eq!(
+            labels,
+            [
+                "Wake up",
+                "Leave",
+                "Arrive at base",
+                "Arrive on set",
+                "Call",
+                "Location",
+                "Weather",
+                "Bring",
+                "Contacts"
+            ],
+            "{d}"
+        );
+        assert!(
+            d.contains("Weather: rain, 3–8 °C, 2.0 mm; rain during the shoot"),
+            "{d}"
+        );
+        assert!(d.contains("rain capes"), "{d}");
     }
 
     #[test]

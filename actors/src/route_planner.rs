@@ -71,6 +71,7 @@ impl StageWork for RoutePlanner {
                             day_version: day.version,
                             plan: p,
                             previous: old.map(|o| o.plan),
+                            planned_at: Some(chrono::Utc::now().to_rfc3339()),
                         };
                         if let Err(e) = ctx.store.put_plan(&r) {
                             return Outcome::Retry {

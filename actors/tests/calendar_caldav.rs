@@ -85,6 +85,20 @@ fn assert_one_event_each(r: &Radicale, dates: &BTreeSet<String>) {
 }
 
 fn event(crew: &str, date: &str, sequence: u64, departure: &str) -> DayEvent {
+    let reminders = [
+        "Wyjazd o 05:40".to_string(),
+        "Wyjazd o 05:40".into(),
+        "Wyjazd o 05:40".into(),
+        "Wyjazd teraz".into(),
+    ];
+    let alarms = (
+        reminders,
+        [
+            "Pobudka za 10 min".to_string(),
+            "Pobudka 04:55".into(),
+            "Pobudka 04:55".into(),
+        ],
+    );
     let spec = mp2::ics::EventSpec {
         crew,
         date,
@@ -97,6 +111,7 @@ fn event(crew: &str, date: &str, sequence: u64, departure: &str) -> DayEvent {
         sequence,
         description: "Call 07:00",
         language: mp2::config::Language::Pl,
+        alarms: &alarms,
     };
     let vevent = mp2::ics::event(&spec, chrono::Utc::now()).unwrap();
     DayEvent {

@@ -141,6 +141,9 @@ pub struct PlanRecord {
     /// departure moved too, not only the sheet's fields).
     #[serde(default)]
     pub previous: Option<CrewPlan>,
+    /// When it was made (RFC 3339, UTC): the calendar event's DTSTAMP.
+    #[serde(default)]
+    pub planned_at: Option<String>,
 }
 
 /// A side effect's state, keyed by its idempotency key.

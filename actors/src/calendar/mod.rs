@@ -66,7 +66,13 @@ impl DayEvent {
             .and_then(|l| l.name.clone().or(l.address.clone()))
             .unwrap_or_else(|| "?".into());
         let production = s.production.as_deref().unwrap_or(&ctx.cfg.production.name);
-        let description = mp2::summary::body(s, &plan.plan, None, None, crew.language);
+        let weather: Option<mp2::weather::Summary> = day
+            .weather
+            .as_ref()
+            .and_then(|w| serde_json::from_value(w.clone()).ok());
+        let description =
+            mp2::summary::event_description(s, &plan.plan, weather.as_ref(), crew.language);
+        let alarms = mp2::summary::alarm_texts(&plan.plan, crew.language);
         let spec = ics::EventSpec {
             crew: &crew.id,
             date: &day.date,
@@ -79,10 +85,17 @@ impl DayEvent {
             sequence: day.version,
             description: &description,
             language: crew.language,
+            alarms: &alarms,
         };
-        // DTSTAMP from the day version, not the clock, so a repeat writes
-        // identical bytes (and a CalDAV server sees no change).
-        let vevent = ics::event(&spec, stamp_of(&day.date, day.version))?;
+        // DTSTAMP: when the plan was made (stored with it), so a repeat
+        // writes identical bytes (and a CalDAV server sees no change).
+        let made = plan
+            .planned_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|| stamp_of(&day.date, day.version));
+        let vevent = ics::event(&spec, made)?;
         let location = spec.location_address.map(str::to_string);
         Ok(DayEvent {
             crew: crew.id.clone(),
