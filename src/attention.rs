@@ -238,6 +238,30 @@ pub fn stuck(
     }
 }
 
+/// A message given up on at a stage: its error cannot be fixed by waiting
+/// (`attempts` is 1), or it kept coming back past the retry limit.
+pub fn failed(
+    src: &Source,
+    stage: &str,
+    attempts: u32,
+    error: &str,
+    lang: Language,
+) -> NewAttention {
+    let (id, subject) = (&src.message_id, &src.subject);
+    NewAttention {
+        key: format!("msg:{}:failed:{stage}", src.key),
+        kind: AttentionKind::Stuck,
+        date: None,
+        message_id: id.clone(),
+        subject: subject.clone(),
+        reason: match lang {
+            Language::Pl => format!("Wiadomość „{subject}” nie przeszła etapu {stage} ({attempts} prób: {error}); mp2 już nie próbuje; po usunięciu przyczyny: mp2ctl reprocess {id}"),
+            Language::En => format!("The message \"{subject}\" failed at {stage} ({attempts} attempts: {error}); mp2 has stopped trying; once the cause is fixed: mp2ctl reprocess {id}"),
+        },
+        fields: vec![],
+    }
+}
+
 /// The marks a crew member's plan carries when it rests on a field the
 /// reader is not sure of ("godzina do potwierdzenia").
 pub fn tentative_marks(day: &ShootDay, crew: &CrewMember, lang: Language) -> Vec<&'static str> {

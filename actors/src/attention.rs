@@ -127,6 +127,27 @@ pub fn on_retry(ctx: &Ctx, key: &str, stage: &str, error: &str) {
     }
 }
 
+/// A stage gave a message up (`failed` with `reason`): a person is asked,
+/// once per message and stage.
+pub fn on_given_up(ctx: &Ctx, key: &str, stage: &str, attempts: u32, reason: &str) {
+    {
+        let mut a = ATTEMPTS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = a.as_mut() {
+            m.remove(&(stage.to_string(), key.to_string()));
+        }
+    }
+    let _ = ctx
+        .store
+        .resolve_attention(&attention::stuck_key(key, stage));
+    if let Ok(Some(rec)) = ctx.store.message(key) {
+        let src = source(&rec, &[]);
+        raise(
+            ctx,
+            attention::failed(&src, stage, attempts, reason, ctx.cfg.production.language),
+        );
+    }
+}
+
 /// The stage finished the message: its count starts again, and a "stuck"
 /// item about it is closed (the cause went away).
 pub fn on_success(ctx: &Ctx, key: &str, stage: &str) {

@@ -12,13 +12,21 @@
 //! provider's write is idempotent). Then moves the message to `synced` and
 //! pokes `notifier`.
 //!
-//! A failure leaves the message queued and retries it later: after the
-//! server's `Retry-After` when it sent one, else after the breaker's reset
-//! time (at most 10 s). A failure only a person can fix (credentials, a
-//! token, a setting) is also shown in `status` until a write succeeds.
+//! A failed write does not hold the message: it moves on to `synced` (its
+//! e-mail says the calendar will follow) and also waits in the calendar
+//! backlog, which this actor retries on its own, one message at a time in
+//! arrival order, with the message's own attempt count and next-attempt
+//! time ([`crate::failure`]): after the server's `Retry-After` when it sent
+//! one (held for every message), backing off otherwise. A refusal waiting
+//! cannot fix (a 4xx, an event that cannot be built) or the retry limit
+//! makes the message `failed` with the reason. A failure only a person can
+//! fix (credentials, a token, a setting) is also shown in `status` until a
+//! write succeeds. One actor does both the first writes and the backlog, so
+//! two writes of one crew member's calendar never run at once.
 
 use crate::calendar::{CalendarError, Change, DayEvent, Provider};
 use crate::ctx::Ctx;
+use crate::failure::{ErrorClass, Failure};
 use crate::guard::{Guard, GuardError};
 use crate::pipeline::{Outcome, StageWork};
 use mp2::store::{Effect, MessageRecord, Stage};
@@ -55,91 +63,154 @@ impl StageWork for CalendarSyncer {
     const NAME: &'static str = "calendar_syncer";
     const INPUT: Stage = Stage::Planned;
     const NEXT: Option<&'static str> = Some("notifier");
+    const BACKLOG: bool = true;
 
+    /// The calendar never holds the crew's notifications back: when a write
+    /// fails the message goes on to `synced` (the notifier tells the crew
+    /// their calendar will follow) and waits in the backlog for the writes.
     async fn process(&self, ctx: &Ctx, mut rec: MessageRecord) -> Outcome {
-        if let Some((wait, error)) = held() {
-            return retry(error, wait);
+        let result = write_days(ctx, &rec).await;
+        rec.stage = Stage::Synced;
+        match result {
+            Ok(()) => Outcome::Advance(rec),
+            Err(Stop::Store(e)) => Outcome::Failed(Failure::of("store", &e)),
+            Err(Stop::Calendar(f)) => Outcome::Defer(rec, f),
         }
-        let guard = Guard::new(ctx, "calendar");
-        let provider = match Provider::from_config(&ctx.cfg) {
-            Ok(p) => p,
-            Err(e) => return fail(ctx, &GuardError::Failed(e)),
+    }
+
+    /// The backlog writes whatever is current for the message's days (a
+    /// later version written meanwhile is not written again: its effect key
+    /// is done), so a late retry never puts an old version back.
+    async fn process_backlog(&self, ctx: &Ctx, rec: MessageRecord) -> Outcome {
+        match write_days(ctx, &rec).await {
+            Ok(()) => {
+                tracing::info!(message = %rec.key, "Calendar backlog of a message written");
+                Outcome::Advance(rec)
+            }
+            Err(Stop::Store(e)) => Outcome::Failed(Failure::of("store", &e)),
+            Err(Stop::Calendar(f)) => Outcome::Failed(f),
+        }
+    }
+}
+
+/// Why writing a message's days stopped.
+enum Stop {
+    Store(mp2::store::StoreError),
+    Calendar(Failure),
+}
+
+/// Makes every crew member's event of every day the message stated true.
+async fn write_days(ctx: &Ctx, rec: &MessageRecord) -> Result<(), Stop> {
+    if let Some((wait, error)) = held() {
+        return Err(Stop::Calendar(Failure {
+            class: ErrorClass::Transient,
+            error,
+            retry_after: Some(wait),
+            counts: false,
+        }));
+    }
+    let guard = Guard::new(ctx, "calendar");
+    let provider = match Provider::from_config(&ctx.cfg) {
+        Ok(p) => p,
+        Err(e) => return Err(fail(ctx, &GuardError::Failed(e))),
+    };
+    for date in &rec.days {
+        let Some(day) = ctx.store.day(date).map_err(Stop::Store)? else {
+            continue;
         };
-        for date in rec.days.clone() {
-            let day = match ctx.store.day(&date) {
-                Ok(Some(d)) => d,
-                Ok(None) => continue,
-                Err(e) => return retry(e.to_string(), Duration::from_secs(10)),
-            };
-            for crew in &ctx.cfg.crew {
-                let (key, event) = if day.cancelled {
-                    let key = format!("cal:{}:{}:v{}:removed", crew.id, date, day.version);
-                    (key, None)
-                } else {
-                    let Ok(Some(plan)) = ctx.store.plan(&date, &crew.id) else {
-                        continue;
-                    };
-                    let key = format!("cal:{}:{}:v{}", crew.id, date, plan.day_version);
-                    match DayEvent::build(ctx, crew, &day, &plan) {
-                        Ok(e) => (key, Some(e)),
-                        Err(e) => return fail(ctx, &GuardError::Failed(CalendarError::Event(e))),
-                    }
-                };
-                if ctx.store.effect(&key).ok().flatten() == Some(Effect::Done) {
+        for crew in &ctx.cfg.crew {
+            let (key, event) = if day.cancelled {
+                let key = format!("cal:{}:{}:v{}:removed", crew.id, date, day.version);
+                (key, None)
+            } else {
+                let Ok(Some(plan)) = ctx.store.plan(date, &crew.id) else {
                     continue;
-                }
-                if let Err(e) = ctx.store.effect_intent(&key) {
-                    return retry(e.to_string(), Duration::from_secs(10));
-                }
-                let change = match &event {
-                    Some(e) => Change::Put(e),
-                    None => Change::Remove {
-                        crew: &crew.id,
-                        date: &date,
-                    },
                 };
-                match guard.call(provider.apply(ctx, crew, change)).await {
-                    Ok(()) => {
-                        if let Err(e) = ctx.store.effect_done(&key) {
-                            return retry(e.to_string(), Duration::from_secs(10));
-                        }
-                        ctx.health.condition("calendar", None);
-                        if event.is_some() {
-                            tracing::info!(crew = %crew.id, %date, version = day.version, "Calendar event written");
-                        } else {
-                            tracing::info!(crew = %crew.id, %date, "Calendar event of a cancelled day removed");
-                        }
+                let key = event_key(&crew.id, date, plan.day_version);
+                match DayEvent::build(ctx, crew, &day, &plan) {
+                    Ok(e) => (key, Some(e)),
+                    Err(e) => return Err(fail(ctx, &GuardError::Failed(CalendarError::Event(e)))),
+                }
+            };
+            if ctx.store.effect(&key).ok().flatten() == Some(Effect::Done) {
+                continue;
+            }
+            ctx.store.effect_intent(&key).map_err(Stop::Store)?;
+            let change = match &event {
+                Some(e) => Change::Put(e),
+                None => Change::Remove {
+                    crew: &crew.id,
+                    date,
+                },
+            };
+            match guard.call(provider.apply(ctx, crew, change)).await {
+                Ok(()) => {
+                    ctx.store.effect_done(&key).map_err(Stop::Store)?;
+                    ctx.health.condition("calendar", None);
+                    if event.is_some() {
+                        tracing::info!(crew = %crew.id, %date, version = day.version, "Calendar event written");
+                    } else {
+                        tracing::info!(crew = %crew.id, %date, "Calendar event of a cancelled day removed");
                     }
-                    Err(e) => {
-                        tracing::debug!(crew = %crew.id, %date, error = %e, "Calendar write failed");
-                        return fail(ctx, &e);
-                    }
+                }
+                Err(e) => {
+                    tracing::debug!(crew = %crew.id, %date, error = %e, "Calendar write failed");
+                    return Err(fail(ctx, &e));
                 }
             }
         }
-        rec.stage = Stage::Synced;
-        Outcome::Advance(rec)
+    }
+    Ok(())
+}
+
+/// The idempotency key of a crew member's event at a day version.
+fn event_key(crew: &str, date: &str, version: u64) -> String {
+    format!("cal:{crew}:{date}:v{version}")
+}
+
+/// Whether the crew member's event for this day version is still to be
+/// written (the notifier then tells them their calendar will follow).
+pub fn event_pending(ctx: &Ctx, crew: &str, date: &str, version: u64) -> bool {
+    ctx.store
+        .effect(&event_key(crew, date, version))
+        .ok()
+        .flatten()
+        != Some(Effect::Done)
+}
+
+/// Adds [`Say::CalendarFollows`](mp2::crew_text::Say) to a crew member's e-mail when
+/// their event for this day version is still in the backlog.
+pub fn mark_calendar_follows(
+    ctx: &Ctx,
+    msg: crate::notifier::Message,
+    crew: &mp2::config::CrewMember,
+    date: &str,
+    version: u64,
+) -> crate::notifier::Message {
+    if !event_pending(ctx, &crew.id, date, version) {
+        return msg;
+    }
+    let line = mp2::crew_text::say(crew.language, &mp2::crew_text::Say::CalendarFollows);
+    crate::notifier::Message {
+        body: format!("{}\n{line}\n", msg.body.trim_end()),
+        ..msg
     }
 }
 
-/// The retry for a failed write, and the `status` note when a person must act.
-fn fail(ctx: &Ctx, e: &GuardError<CalendarError>) -> Outcome {
-    let reset = ctx.cfg.integration("calendar").breaker_reset;
-    // Retrying before the breaker half-opens only collects refusals.
-    let mut after = reset.clamp(Duration::from_secs(1), Duration::from_secs(10));
-    let error = format!("calendar write failed: {e}");
+/// The failure of a write, a server's `Retry-After` held for every message,
+/// and the `status` note when a person must act.
+fn fail(ctx: &Ctx, e: &GuardError<CalendarError>) -> Stop {
+    let f = Failure::of("calendar write failed", e);
+    if let Some(asked) = f.retry_after {
+        hold(
+            asked.clamp(Duration::from_secs(1), Duration::from_secs(300)),
+            &f.error,
+        );
+    }
     if let GuardError::Failed(inner) = e {
-        if let Some(asked) = inner.retry_after() {
-            after = asked.clamp(Duration::from_secs(1), Duration::from_secs(300));
-            hold(after, &error);
-        }
-        if inner.needs_operator() {
+        if f.class == ErrorClass::Operator {
             ctx.health.condition("calendar", Some(inner.to_string()));
         }
     }
-    retry(error, after)
-}
-
-fn retry(error: String, after: Duration) -> Outcome {
-    Outcome::Retry { error, after }
+    Stop::Calendar(f)
 }

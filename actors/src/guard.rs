@@ -130,7 +130,50 @@ pub enum LimiterMsg {
 pub struct LimiterState {
     name: String,
     limiter: DefaultDirectRateLimiter,
+    /// The quota as the server counts it (see [`Window`]).
+    window: Window,
     health: Arc<HealthBoard>,
+}
+
+/// "At most `n` calls in any `span`", as the server on the other end counts
+/// them. GCRA alone (governor) spaces calls `span / n` apart, which lets
+/// `n + 1` land inside one `span` (at 0, ½ and 1 s for "2/s") and more once a
+/// burst is allowed; the log of the last `n` admissions closes that. The
+/// span has a small margin, so that network jitter cannot move a call
+/// admitted just in time into the previous window at the server.
+#[derive(Debug, Clone)]
+pub struct Window {
+    n: usize,
+    span: Duration,
+    recent: std::collections::VecDeque<tokio::time::Instant>,
+}
+
+impl Window {
+    pub fn new(n: u32, per: Duration) -> Window {
+        let margin = (per / 20).min(Duration::from_millis(100));
+        Window {
+            n: n.max(1) as usize,
+            span: per + margin,
+            recent: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// How long a call at `now` must wait (zero when it may go).
+    pub fn wait(&self, now: tokio::time::Instant) -> Duration {
+        if self.recent.len() < self.n {
+            return Duration::ZERO;
+        }
+        let oldest = self.recent[self.recent.len() - self.n];
+        (oldest + self.span).saturating_duration_since(now)
+    }
+
+    /// Records a call admitted at `now`.
+    pub fn admit(&mut self, now: tokio::time::Instant) {
+        self.recent.push_back(now);
+        while self.recent.len() > self.n {
+            self.recent.pop_front();
+        }
+    }
 }
 
 impl Actor for Limiter {
@@ -155,6 +198,7 @@ impl Actor for Limiter {
         Ok(LimiterState {
             name: name.to_string(),
             limiter: RateLimiter::direct(quota),
+            window: Window::new(n, per),
             health: ctx.health.clone(),
         })
     }
@@ -169,9 +213,19 @@ impl Actor for Limiter {
             LimiterMsg::Acquire(reply) => {
                 // Waiting here, inside the actor, queues every other caller
                 // behind this one: the quota holds for the whole daemon.
+                let mut limited = false;
                 if st.limiter.check().is_err() {
-                    st.health.guard(&st.name, |g| g.rate_limited += 1);
+                    limited = true;
                     st.limiter.until_ready().await;
+                }
+                let wait = st.window.wait(tokio::time::Instant::now());
+                if !wait.is_zero() {
+                    limited = true;
+                    tokio::time::sleep(wait).await;
+                }
+                st.window.admit(tokio::time::Instant::now());
+                if limited {
+                    st.health.guard(&st.name, |g| g.rate_limited += 1);
                 }
                 st.health.guard(&st.name, |g| g.calls += 1);
                 let _ = reply.send(());
@@ -291,5 +345,44 @@ impl Actor for Breaker {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls as fast as the window lets them, on tokio's paused clock: no
+    /// `span` ever holds more than `n`.
+    #[tokio::test(start_paused = true)]
+    async fn window_never_admits_more_than_n_per_span() {
+        for (n, per) in [
+            (2, Duration::from_secs(1)),
+            (5, Duration::from_secs(1)),
+            (1, Duration::from_millis(300)),
+        ] {
+            let mut w = Window::new(n, per);
+            let mut at = Vec::new();
+            for _ in 0..40 {
+                let wait = w.wait(tokio::time::Instant::now());
+                tokio::time::sleep(wait).await;
+                let now = tokio::time::Instant::now();
+                w.admit(now);
+                at.push(now);
+            }
+            for (i, t) in at.iter().enumerate() {
+                let inside = at[i..].iter().take_while(|u| **u < *t + per).count();
+                assert!(
+                    inside <= n as usize,
+                    "{n}/{per:?}: {inside} calls within one period"
+                );
+            }
+            // And the rate is not starved: 40 calls take about 40/n periods.
+            let took = at[at.len() - 1] - at[0];
+            assert!(
+                took <= per.mul_f64(1.06 * 40.0 / n as f64),
+                "{n}/{per:?}: took {took:?}"
+            );
+        }
     }
 }

@@ -44,6 +44,9 @@ impl Intake {
             stage: Stage::Seen,
             errors: vec![],
             days: vec![],
+            seq: 0, // numbered by the store when taken in
+            retry: None,
+            calendar_retry: None,
         };
         match mp2::mail::read(bytes, &self.ctx.cfg.filter) {
             Ok(read) => {

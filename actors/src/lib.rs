@@ -10,7 +10,8 @@
 //! - [`ctx`]: what every actor shares; the health board behind `status`.
 //! - [`guard`]: per integration, a rate-limiter actor and a circuit-breaker
 //!   actor that every outside call goes through.
-//! - [`pipeline`]: the stage-actor contract (poke, process, commit, poke).
+//! - [`pipeline`]: the stage-actor contract (poke, process, commit, poke);
+//!   [`failure`]: error classes and the retry policy it applies per message.
 //! - [`mailbox_watcher`], [`mailbox`]: where mail comes from (Maildir, IMAP);
 //!   [`intake`]: where it enters the store, filtered and deduped.
 //! - [`parser_pool`], [`route_planner`], [`calendar_syncer`], [`notifier`]:
@@ -35,6 +36,7 @@ pub mod control_server;
 pub mod corrections;
 pub mod ctx;
 pub mod daemon;
+pub mod failure;
 pub mod guard;
 pub mod http;
 pub mod imap_source;

@@ -68,6 +68,13 @@ impl StageWork for Notifier {
                     ),
                 };
                 let msg = crate::attention::mark_tentative(msg, &day.schedule, crew);
+                let msg = crate::calendar_syncer::mark_calendar_follows(
+                    ctx,
+                    msg,
+                    crew,
+                    &date,
+                    plan.day_version,
+                );
                 for channel in &crew.channels {
                     let key = format!(
                         "notify:{}:{}:v{}:{}",

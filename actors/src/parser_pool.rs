@@ -248,7 +248,7 @@ async fn parse_one(ctx: &Ctx, key: &str) -> Result<(), ActorProcessingErr> {
     }
     rec.days.clear();
     for day in &result.schedules {
-        let (stored, changed) = store.put_day(day, &rec.message_id)?;
+        let (stored, changed) = store.put_day_at(day, &rec.message_id, rec.seq)?;
         tracing::info!(date = %day.date, revision = ?day.revision, version = stored.version, changed, "Shooting day read");
         rec.days.push(stored.date.clone());
     }

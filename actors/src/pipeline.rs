@@ -12,15 +12,23 @@
 //! - **Acknowledges** nothing else: a crash before the commit leaves the
 //!   message where it was, to be done again on restart; side effects inside a
 //!   stage carry idempotency keys so that doing a stage again repeats nothing.
+//! - **Fails** per message: the queue is read in arrival order, a message
+//!   whose next attempt is not due is skipped (the stage takes the next one
+//!   and wakes itself when the earliest is due), and a failure is judged by
+//!   its class ([`crate::failure`]): tried again with backoff, or `failed`
+//!   with the reason after `daemon.retry_limit` attempts or at once when
+//!   waiting cannot help. The attempt count and next-attempt time are on the
+//!   message record, so a restart keeps them.
 //! - `Panic` makes it panic (fault injection), to exercise the supervisor.
 
 use crate::ctx::Ctx;
-use mp2::store::{MessageRecord, Stage, Store};
+use crate::failure::{Failure, RetryPolicy, Verdict};
+use mp2::store::{Lane, MessageRecord, RetryState, Stage};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The message every worker actor takes.
 #[derive(Debug, Clone)]
@@ -74,7 +82,14 @@ pub enum Outcome {
     /// Done with this stage; the record carries the next stage.
     Advance(MessageRecord),
     /// Cannot be done now (a service is down); leave it queued, retry later.
+    /// Transient, counted toward the limit (an error known only by text).
     Retry { error: String, after: Duration },
+    /// Could not be done, for a reason that knows its class.
+    Failed(Failure),
+    /// Done with this stage except for work that waits on its own: the
+    /// message goes on (the record carries the next stage) and also waits in
+    /// the calendar backlog, which the stage retries apart.
+    Defer(MessageRecord, Failure),
 }
 
 /// One stage of the pipeline.
@@ -85,8 +100,20 @@ pub trait StageWork: Send + Sync + 'static {
     const INPUT: Stage;
     /// The actor poked after an advance.
     const NEXT: Option<&'static str>;
+    /// Whether it also works the calendar backlog (see [`Outcome::Defer`]).
+    const BACKLOG: bool = false;
 
     fn process(&self, ctx: &Ctx, rec: MessageRecord) -> impl Future<Output = Outcome> + Send;
+
+    /// Retries the deferred work of one message in the backlog: `Advance`
+    /// takes it out, `Retry`/`Failed` keep it (to its limit).
+    fn process_backlog(
+        &self,
+        _ctx: &Ctx,
+        rec: MessageRecord,
+    ) -> impl Future<Output = Outcome> + Send {
+        async move { Outcome::Advance(rec) }
+    }
 }
 
 /// Generic actor around a [`StageWork`].
@@ -94,8 +121,13 @@ pub struct StageActor<W: StageWork>(pub W);
 
 pub struct StageState {
     ctx: Ctx,
+    policy: RetryPolicy,
+    /// When the earliest wake-up poke already scheduled fires, so that
+    /// pokes from upstream do not pile up timers.
+    wake_at: Option<Instant>,
 }
 
+/// Messages processed per poke before the actor lets other mail in.
 const BATCH: usize = 16;
 
 impl<W: StageWork> Actor for StageActor<W> {
@@ -111,7 +143,11 @@ impl<W: StageWork> Actor for StageActor<W> {
         // Whatever was left in our queue by a crash is done first.
         clear(W::NAME);
         let _ = me.cast(WorkMsg::Poke);
-        Ok(StageState { ctx })
+        Ok(StageState {
+            policy: RetryPolicy::from_config(&ctx.cfg),
+            ctx,
+            wake_at: None,
+        })
     }
 
     async fn handle(
@@ -128,35 +164,35 @@ impl<W: StageWork> Actor for StageActor<W> {
                 if st.ctx.is_stopping() {
                     return Ok(()); // parked: the queue is on disk
                 }
-                let keys = st.ctx.store.pending(W::INPUT, BATCH)?;
-                for key in &keys {
-                    let Some(rec) = st.ctx.store.message(key)? else {
-                        continue;
-                    };
-                    match self.0.process(&st.ctx, rec).await {
-                        Outcome::Advance(rec) => {
-                            st.ctx.store.advance(W::INPUT, &rec)?;
-                            crate::attention::on_success(&st.ctx, key, W::NAME);
-                            if rec.stage != Stage::Failed {
-                                if let Some(n) = W::NEXT {
-                                    poke(n);
-                                }
-                            }
-                        }
-                        Outcome::Retry { error, after } => {
-                            tracing::warn!(stage = W::NAME, message = %key, %error, retry_in = ?after, "Stage could not finish; will retry");
-                            note_error(&st.ctx.store, key, &error);
-                            crate::attention::on_retry(&st.ctx, key, W::NAME, &error);
-                            let _ = me.send_after(after, || WorkMsg::Poke);
+                if st.wake_at.is_some_and(|t| t <= Instant::now()) {
+                    st.wake_at = None;
+                }
+                let mut lanes = vec![Lane::Stage(W::INPUT)];
+                if W::BACKLOG {
+                    lanes.push(Lane::CalendarBacklog);
+                }
+                let mut budget = BATCH;
+                let mut earliest: Option<chrono::DateTime<chrono::Utc>> = None;
+                for lane in lanes {
+                    match self.work_lane(st, lane, &mut budget, &mut earliest).await? {
+                        LaneEnd::Drained => {}
+                        LaneEnd::Stopping => return Ok(()),
+                        LaneEnd::BudgetSpent => {
+                            poke(W::NAME);
                             return Ok(());
                         }
                     }
-                    if st.ctx.is_stopping() {
-                        return Ok(());
-                    }
                 }
-                if keys.len() == BATCH {
-                    poke(W::NAME);
+                if let Some(at) = earliest {
+                    let wait = (at - chrono::Utc::now())
+                        .to_std()
+                        .unwrap_or_default()
+                        .max(Duration::from_millis(20));
+                    let when = Instant::now() + wait;
+                    if st.wake_at.is_none_or(|t| when < t) {
+                        st.wake_at = Some(when);
+                        let _ = me.send_after(wait, || WorkMsg::Poke);
+                    }
                 }
             }
         }
@@ -164,16 +200,125 @@ impl<W: StageWork> Actor for StageActor<W> {
     }
 }
 
-/// Keeps the latest transient error on the record so `history` shows why a
-/// message is stuck.
-fn note_error(store: &Store, key: &str, error: &str) {
-    if let Ok(Some(mut rec)) = store.message(key) {
-        if rec.errors.last().map(String::as_str) != Some(error) {
-            rec.errors.push(error.to_string());
-            if rec.errors.len() > 5 {
-                rec.errors.remove(0);
+/// How working one lane ended.
+enum LaneEnd {
+    Drained,
+    BudgetSpent,
+    Stopping,
+}
+
+impl<W: StageWork> StageActor<W> {
+    /// Takes every message of `lane` that is due, in arrival order, and
+    /// skips those that wait (noting the earliest wait in `earliest`).
+    async fn work_lane(
+        &self,
+        st: &mut StageState,
+        lane: Lane,
+        budget: &mut usize,
+        earliest: &mut Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<LaneEnd, ActorProcessingErr> {
+        let ctx = st.ctx.clone();
+        for key in ctx.store.queued(lane)? {
+            let Some(rec) = ctx.store.message(&key)? else {
+                continue;
+            };
+            let state = match lane {
+                Lane::Stage(_) => rec.retry.as_ref(),
+                Lane::CalendarBacklog => rec.calendar_retry.as_ref(),
+            };
+            if let Some(at) = RetryState::wait_until(state, chrono::Utc::now()) {
+                *earliest = Some(earliest.map_or(at, |e| e.min(at)));
+                continue;
             }
-            let _ = store.update_message(&rec);
+            if *budget == 0 {
+                return Ok(LaneEnd::BudgetSpent);
+            }
+            *budget -= 1;
+            let prev = state.cloned();
+            let outcome = match lane {
+                Lane::Stage(_) => self.0.process(&ctx, rec.clone()).await,
+                Lane::CalendarBacklog => self.0.process_backlog(&ctx, rec.clone()).await,
+            };
+            let failure = match outcome {
+                Outcome::Advance(next) if lane == Lane::CalendarBacklog => {
+                    ctx.store.leave_backlog(&key)?;
+                    crate::attention::on_success(&ctx, &key, "calendar_backlog");
+                    drop(next);
+                    None
+                }
+                Outcome::Advance(next) => {
+                    ctx.store.advance(W::INPUT, &next)?;
+                    crate::attention::on_success(&ctx, &key, W::NAME);
+                    if next.stage != Stage::Failed {
+                        if let Some(n) = W::NEXT {
+                            poke(n);
+                        }
+                    }
+                    None
+                }
+                Outcome::Defer(next, f) => {
+                    ctx.store.advance_leaving_backlog(W::INPUT, &next)?;
+                    crate::attention::on_success(&ctx, &key, W::NAME);
+                    if let Some(n) = W::NEXT {
+                        poke(n);
+                    }
+                    // The backlog's first failure is this one.
+                    self.setback(st, &key, Lane::CalendarBacklog, None, &f, earliest)?;
+                    None
+                }
+                Outcome::Retry { error, after } => Some(Failure::transient(error, after)),
+                Outcome::Failed(f) => Some(f),
+            };
+            if let Some(f) = failure {
+                self.setback(st, &key, lane, prev.as_ref(), &f, earliest)?;
+            }
+            if ctx.is_stopping() {
+                return Ok(LaneEnd::Stopping);
+            }
         }
+        Ok(LaneEnd::Drained)
+    }
+
+    /// Applies the retry policy to a failure: the message waits (and the
+    /// stage goes on with the next one), or it is given up with the reason.
+    fn setback(
+        &self,
+        st: &StageState,
+        key: &str,
+        lane: Lane,
+        prev: Option<&RetryState>,
+        f: &Failure,
+        earliest: &mut Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), ActorProcessingErr> {
+        let ctx = &st.ctx;
+        let stage = match lane {
+            Lane::Stage(_) => W::NAME,
+            Lane::CalendarBacklog => "calendar_backlog",
+        };
+        match st.policy.after(prev, f, chrono::Utc::now()) {
+            Verdict::Again(state) => {
+                tracing::warn!(stage, message = %key, error = %f.error, attempts = state.attempts, next_attempt = ?state.next_attempt, "Stage could not finish; will retry");
+                if let Some(at) = state.next_attempt {
+                    *earliest = Some(earliest.map_or(at, |e| e.min(at)));
+                }
+                ctx.store.note_retry(key, lane, &state)?;
+                crate::attention::on_retry(ctx, key, stage, &f.error);
+            }
+            Verdict::GiveUp { reason, attempts } => {
+                tracing::error!(stage, message = %key, %reason, attempts, "Message given up");
+                match lane {
+                    Lane::CalendarBacklog => ctx.store.fail_backlog(key, &reason)?,
+                    Lane::Stage(from) => {
+                        if let Some(mut rec) = ctx.store.message(key)? {
+                            rec.stage = Stage::Failed;
+                            rec.errors.push(reason.clone());
+                            ctx.store.advance(from, &rec)?;
+                        }
+                    }
+                }
+                crate::attention::on_given_up(ctx, key, stage, attempts, &reason);
+            }
+        }
+        Ok(())
     }
 }

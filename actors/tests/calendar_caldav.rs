@@ -347,3 +347,54 @@ fn radicale_down_opens_the_breaker_then_the_events_arrive() {
         })
     });
 }
+
+/// Issue 11, finding 2: with the calendar server down, the crew are still
+/// told by e-mail (which says the calendar will follow), and the events are
+/// written once the server is back.
+#[test]
+fn finding2_caldav_down_crew_email_still_sent_event_written_when_back() {
+    if skip() {
+        return;
+    }
+    let mut r = Radicale::new(); // configured, not running yet
+    let mut d = daemon(&r);
+    d.start();
+    let mails = demo_mails();
+    let mut dates = BTreeSet::new();
+    for (i, m) in mails.iter().enumerate() {
+        d.deliver(&format!("{i:03}.{}.eml", m.label), &m.raw);
+        dates.extend(m.expected_dates());
+    }
+    let emails_for = |d: &Daemon, crew: &str| -> BTreeSet<String> {
+        d.files("outbox/email")
+            .iter()
+            .filter_map(|f| f.file_name()?.to_str().map(str::to_string))
+            .filter_map(|n| {
+                let rest = n.strip_prefix(&format!("notify_{crew}_"))?;
+                Some(rest.get(..10)?.to_string())
+            })
+            .collect()
+    };
+    d.wait_until(
+        "every crew member told about every day while CalDAV is down",
+        Duration::from_secs(60),
+        |d| CREW.iter().all(|c| emails_for(d, c) == dates),
+    );
+    let s = d.status().unwrap();
+    assert!(s.messages.in_flight > 0, "the events still wait: {s:?}");
+    assert!(r.events("anna").is_empty() && r.events("tomek").is_empty());
+    let mail = std::fs::read_to_string(&d.files("outbox/email")[0]).unwrap();
+    assert!(
+        mail.contains("Kalendarz: wydarzenie dojdzie później")
+            || mail.contains("Calendar: the event will follow"),
+        "{mail}"
+    );
+
+    r.start();
+    d.wait_until("every message handled", Duration::from_secs(60), |d| {
+        d.all_handled(mails.len())
+    });
+    assert_one_event_each(&r, &dates);
+    let s = d.status().unwrap();
+    assert_eq!(s.messages.failed, 0, "{s:?}");
+}

@@ -57,6 +57,16 @@ pub struct Daemon {
     pub down_retry: Duration,
     /// Bounded mailbox capacity of each pipeline stage (back-pressure).
     pub queue_capacity: usize,
+    /// Failed attempts of one stage on one message (a server error, a
+    /// timeout) before the message is `failed` with the reason. Refusals of
+    /// an open breaker do not count: the call was never made.
+    pub retry_limit: u32,
+    /// The wait after the first failed attempt; it doubles with each.
+    #[serde(deserialize_with = "duration::de")]
+    pub retry_first: Duration,
+    /// The longest wait between two attempts.
+    #[serde(deserialize_with = "duration::de")]
+    pub retry_max: Duration,
 }
 
 impl Default for Daemon {
@@ -70,6 +80,9 @@ impl Default for Daemon {
             restart_period: Duration::from_secs(60),
             down_retry: Duration::from_secs(30),
             queue_capacity: 64,
+            retry_limit: 8,
+            retry_first: Duration::from_secs(2),
+            retry_max: Duration::from_secs(300),
         }
     }
 }

@@ -87,6 +87,7 @@ impl Store {
             weather: if moved { None } else { old.weather.clone() },
             read: Some(read),
             schedule,
+            seq: old.seq,
         };
         let mut left = None;
         if moved {
@@ -144,7 +145,8 @@ impl Store {
             return Ok(false);
         };
         for s in Stage::PENDING {
-            self.queue.remove(queue_key(s, &rec.key).as_bytes())?;
+            self.queue
+                .remove(queue_key(s, rec.seq, &rec.key).as_bytes())?;
         }
         for d in dates {
             if !rec.days.contains(d) {
@@ -152,10 +154,11 @@ impl Store {
             }
         }
         rec.stage = Stage::Parsed;
+        rec.retry = None;
         self.messages
             .insert(rec.key.as_bytes(), serde_json::to_vec(&rec)?)?;
         self.queue
-            .insert(queue_key(Stage::Parsed, &rec.key).as_bytes(), &[])?;
+            .insert(queue_key(Stage::Parsed, rec.seq, &rec.key).as_bytes(), &[])?;
         self.flush()?;
         Ok(true)
     }

@@ -3,7 +3,8 @@
 //! ## What is kept
 //! - `messages`: one [`MessageRecord`] per message seen (the `history`).
 //! - `raw`: the message bytes, so a crash or `reprocess` can start over.
-//! - `queue`: `STAGE \0 KEY` → (): work waiting for a stage. A stage commits its
+//! - `queue`: `LANE \0 SEQ \0 KEY` → (): work waiting for a stage (or the
+//!   calendar backlog), in arrival order (see `queue.rs`). A stage commits its
 //!   output, the record's new stage and the hand-off to the next queue in one
 //!   transaction, so a crash leaves a message either before or after a step,
 //!   never half-way.
@@ -35,9 +36,12 @@
 mod attention;
 mod corrections;
 mod layouts;
+mod queue;
 mod versions;
 
 pub use attention::{AttentionItem, AttentionKind, NewAttention};
+use queue::queue_key;
+pub use queue::{Lane, RetryState};
 pub use versions::{changes, DayVersion};
 
 use crate::model::ShootDay;
@@ -104,6 +108,18 @@ pub struct MessageRecord {
     /// Dates of the shooting days this message stated.
     #[serde(default)]
     pub days: Vec<String>,
+    /// Arrival number, assigned at intake: queues and same-revision sheets
+    /// of one day follow it (0 only in stores older than it, until opened).
+    #[serde(default)]
+    pub seq: u64,
+    /// Failed attempts at the stage the message waits for (cleared when a
+    /// stage commits it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryState>,
+    /// Failed attempts of the calendar backlog, kept apart from `retry`
+    /// because the message's notifications go on meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_retry: Option<RetryState>,
 }
 
 /// The newest version of one shooting day.
@@ -128,6 +144,10 @@ pub struct DayRecord {
     /// (`schedule` is this with the corrections laid over).
     #[serde(default)]
     pub read: Option<ShootDay>,
+    /// Arrival number of the message that stated this version: of two
+    /// sheets at one revision, the later arrival stands.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// One crew member's plan for one day, at the day version it was made for.
@@ -235,7 +255,7 @@ impl Store {
         })
         .map_err(|_| StoreError::Transaction("sled panicked while opening the store".into()))??;
         let t = |n: &str| db.open_tree(n);
-        Ok(Store {
+        let s = Store {
             messages: t("messages")?,
             raw: t("raw")?,
             queue: t("queue")?,
@@ -247,7 +267,9 @@ impl Store {
             meta: t("meta")?,
             db,
             quarantined: None,
-        })
+        };
+        s.migrate_queue()?;
+        Ok(s)
     }
 
     /// Forces everything written so far to disk (see the durability rule).
@@ -266,10 +288,12 @@ impl Store {
         raw: &[u8],
         enqueue: bool,
     ) -> Result<Option<MessageRecord>> {
+        let mut rec = rec;
+        rec.seq = self.next_seq()?;
         let dedupe = format!("id\0{}\0{}", rec.message_id, content_hash);
         let origin = format!("origin\0{}", rec.origin);
         let rec_json = serde_json::to_vec(&rec)?;
-        let qkey = queue_key(Stage::Seen, &rec.key);
+        let qkey = queue_key(Stage::Seen, rec.seq, &rec.key);
         let res = (&self.keys, &self.messages, &self.raw, &self.queue).transaction(
             |(keys, messages, rawt, queue)| {
                 if keys.get(dedupe.as_bytes())?.is_some()
@@ -328,37 +352,54 @@ impl Store {
         Ok(self.raw.get(key.as_bytes())?.map(|v| v.to_vec()))
     }
 
-    /// Keys of messages waiting for `stage`, oldest first.
-    pub fn pending(&self, stage: Stage, limit: usize) -> Result<Vec<String>> {
-        let prefix = format!("{}\0", stage.as_str());
-        let mut out = Vec::new();
-        for kv in self.queue.scan_prefix(prefix.as_bytes()).take(limit) {
-            let (k, _) = kv?;
-            out.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
-        }
-        Ok(out)
-    }
-
-    pub fn pending_count(&self, stage: Stage) -> usize {
-        self.queue
-            .scan_prefix(format!("{}\0", stage.as_str()).as_bytes())
-            .count()
-    }
-
     /// Commits a stage: updates the record, moves the queue entry from
-    /// `rec.stage`'s queue to the next one (none when finished or failed), in
-    /// one transaction. `rec.stage` must be the stage just completed.
+    /// `from`'s queue to `rec.stage`'s (none when finished or failed), in
+    /// one transaction. `rec.stage` must be the stage just reached. What the
+    /// calendar backlog owns is kept as stored: its retry state, and a
+    /// `failed` it gave the message meanwhile (with its reason).
     pub fn advance(&self, from: Stage, rec: &MessageRecord) -> Result<()> {
-        let json = serde_json::to_vec(rec)?;
-        let old_q = queue_key(from, &rec.key);
+        self.commit(from, rec, false)
+    }
+
+    /// [`Store::advance`], and the message also waits in the calendar
+    /// backlog (its calendar writes are to be retried on their own).
+    pub fn advance_leaving_backlog(&self, from: Stage, rec: &MessageRecord) -> Result<()> {
+        self.commit(from, rec, true)?;
+        self.flush()
+    }
+
+    fn commit(&self, from: Stage, rec: &MessageRecord, backlog: bool) -> Result<()> {
+        let mut rec = rec.clone();
+        rec.retry = None;
+        let old_q = queue_key(from, rec.seq, &rec.key);
         let new_q = match rec.stage {
             Stage::Failed | Stage::Notified => None,
-            s => Some(queue_key(s, &rec.key)),
+            s => Some(queue_key(s, rec.seq, &rec.key)),
         };
+        let backlog_q = backlog.then(|| queue_key(Lane::CalendarBacklog, rec.seq, &rec.key));
         let res = (&self.messages, &self.queue).transaction(|(messages, queue)| {
-            messages.insert(rec.key.as_bytes(), json.as_slice())?;
+            let mut rec = rec.clone();
+            if let Some(v) = messages.get(rec.key.as_bytes())? {
+                if let Ok(stored) = serde_json::from_slice::<MessageRecord>(&v) {
+                    rec.calendar_retry = stored.calendar_retry;
+                    if stored.stage == Stage::Failed && from != Stage::Failed {
+                        rec.stage = Stage::Failed;
+                        for e in stored.errors {
+                            if !rec.errors.contains(&e) {
+                                rec.errors.push(e);
+                            }
+                        }
+                    }
+                }
+            }
+            let json =
+                serde_json::to_vec(&rec).map_err(|_| ConflictableTransactionError::Abort(()))?;
+            messages.insert(rec.key.as_bytes(), json)?;
             queue.remove(old_q.as_bytes())?;
-            if let Some(q) = &new_q {
+            if let (Some(q), false) = (&new_q, rec.stage == Stage::Failed) {
+                queue.insert(q.as_bytes(), &[])?;
+            }
+            if let Some(q) = &backlog_q {
                 queue.insert(q.as_bytes(), &[])?;
             }
             Ok::<(), ConflictableTransactionError<()>>(())
@@ -377,7 +418,7 @@ impl Store {
     /// it anywhere (a message that needs nothing more).
     pub fn settle(&self, from: Stage, rec: &MessageRecord) -> Result<()> {
         let json = serde_json::to_vec(rec)?;
-        let old_q = queue_key(from, &rec.key);
+        let old_q = queue_key(from, rec.seq, &rec.key);
         let res = (&self.messages, &self.queue).transaction(|(messages, queue)| {
             messages.insert(rec.key.as_bytes(), json.as_slice())?;
             queue.remove(old_q.as_bytes())?;
@@ -392,14 +433,16 @@ impl Store {
             return Ok(false);
         };
         for s in Stage::PENDING {
-            self.queue.remove(queue_key(s, key).as_bytes())?;
+            self.queue.remove(queue_key(s, rec.seq, key).as_bytes())?;
         }
         rec.stage = Stage::Seen;
         rec.errors.clear();
+        rec.retry = None;
+        // The backlog stays: the writes it waits for are still wanted.
         self.messages
             .insert(key.as_bytes(), serde_json::to_vec(&rec)?)?;
         self.queue
-            .insert(queue_key(Stage::Seen, key).as_bytes(), &[])?;
+            .insert(queue_key(Stage::Seen, rec.seq, key).as_bytes(), &[])?;
         self.flush()?;
         Ok(true)
     }
@@ -423,6 +466,18 @@ impl Store {
     /// and whether it changed what is known (a new day, or new content at the
     /// same or a higher revision). An older revision arriving late is ignored.
     pub fn put_day(&self, read: &ShootDay, message_id: &str) -> Result<(DayRecord, bool)> {
+        self.put_day_at(read, message_id, 0)
+    }
+
+    /// [`Store::put_day`] for the message with arrival number `seq`: a sheet
+    /// at the same revision as the known one that arrived before it (parsed
+    /// late, by a slower worker) is ignored like an older revision.
+    pub fn put_day_at(
+        &self,
+        read: &ShootDay,
+        message_id: &str,
+        seq: u64,
+    ) -> Result<(DayRecord, bool)> {
         // A person's corrections stand until a sheet changes their field.
         let day = &self.corrected(read)?;
         let key = day.date.as_bytes();
@@ -435,6 +490,7 @@ impl Store {
             Some(old) if old.revision.unwrap_or(0) > day.revision.unwrap_or(0) => {
                 return Ok((old, false))
             }
+            Some(old) if old.revision == day.revision && old.seq > seq => return Ok((old, false)),
             Some(old) if same_content(&old.schedule, day) => return Ok((old, false)),
             Some(old) => DayRecord {
                 date: day.date.clone(),
@@ -446,6 +502,7 @@ impl Store {
                 weather: old.weather,
                 cancelled: day.cancelled,
                 read: Some(read.clone()),
+                seq,
             },
             None => DayRecord {
                 date: day.date.clone(),
@@ -457,6 +514,7 @@ impl Store {
                 weather: None,
                 cancelled: day.cancelled,
                 read: Some(read.clone()),
+                seq,
             },
         };
         self.days.insert(key, serde_json::to_vec(&rec)?)?;
@@ -577,8 +635,11 @@ impl Store {
             if m.matched {
                 c.matched += 1;
             }
+            // Notified, but a calendar event still to be written.
+            let backlog = m.stage != Stage::Failed && self.is_queued(Lane::CalendarBacklog, &m);
             match m.stage {
                 Stage::Failed => c.failed += 1,
+                _ if backlog => c.in_flight += 1,
                 Stage::Notified => c.done += 1,
                 Stage::Seen if !m.matched && m.verdict != "pending" => c.done += 1,
                 _ => c.in_flight += 1,
@@ -606,10 +667,6 @@ pub struct MessageCounts {
 /// sled reports another holder of its file lock as `WouldBlock`.
 fn is_lock(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::WouldBlock
-}
-
-fn queue_key(stage: Stage, key: &str) -> String {
-    format!("{}\0{}", stage.as_str(), key)
 }
 
 fn plan_key(date: &str, crew: &str) -> Vec<u8> {
@@ -652,6 +709,9 @@ mod tests {
             stage: Stage::Seen,
             errors: vec![],
             days: vec![],
+            seq: 0,
+            retry: None,
+            calendar_retry: None,
         }
     }
 

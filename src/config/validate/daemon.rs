@@ -17,6 +17,16 @@ pub(super) fn daemon(cfg: &Config, v: &mut Validator<'_>) {
     if cfg.daemon.queue_capacity == 0 {
         v.err("daemon", "queue_capacity", "must be at least 1");
     }
+    if cfg.daemon.retry_limit == 0 {
+        v.err("daemon", "retry_limit", "must be at least 1");
+    }
+    if cfg.daemon.retry_max < cfg.daemon.retry_first {
+        v.err(
+            "daemon",
+            "retry_max",
+            "must not be shorter than daemon.retry_first",
+        );
+    }
     if cfg.daemon.restart_intensity == 0 {
         v.err("daemon", "restart_intensity", "must be at least 1");
     }

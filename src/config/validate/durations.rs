@@ -28,6 +28,14 @@ pub(super) fn durations(cfg: &Config, v: &mut Validator<'_>) {
         S(1),
         "a part marked down would be retried in a tight loop",
     );
+    at_least(
+        v,
+        "daemon",
+        "retry_first",
+        d.retry_first,
+        MS(100),
+        "a failing server would be asked again in a tight loop",
+    );
     match &cfg.mailbox {
         Mailbox::Maildir(m) => at_least(
             v,
