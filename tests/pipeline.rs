@@ -225,19 +225,22 @@ fn finding3_two_unrevised_sheets_for_one_date_apply_in_arrival_order() {
     assert!(later_day.revision.is_none() && day(D1).revision.is_none());
     // The later arrival is first in the old hash order.
     let later = sheet_mail_keyed(&later_day, &first, true);
+    // One parser, busy first with a week's schedule: the two sheets then
+    // wait in the queue together, which is where the old hash order showed.
     let mut d = Daemon::new(&demo_config(
         "[calendar]\nprovider = \"ics\"\ndir = \"calendar\"\n",
-        "",
+        "[parser]\nworkers = 1\n",
     ));
-    // Both wait in the inbox before the daemon starts, in this order.
+    let week = &mp2::fixtures::demo::demo_mails()[3];
+    assert_eq!(week.days.len(), 3, "the demo's weekly schedule");
+    // All wait in the inbox before the daemon starts, in this order.
+    d.deliver("000.eml", &week.raw);
     d.deliver("001.eml", &first.raw);
     // The watcher takes new/ in file-time order: make the two times differ.
     std::thread::sleep(Duration::from_millis(20));
     d.deliver("002.eml", &later.raw);
     d.start();
-    d.wait_until("both handled", Duration::from_secs(60), |d| {
-        d.all_handled(2)
-    });
+    d.wait_until("all handled", Duration::from_secs(60), |d| d.all_handled(3));
     let days: Vec<ScheduleEntry> =
         serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap();
     let e = days.iter().find(|e| e.date == D1).unwrap();
