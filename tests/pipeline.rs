@@ -329,3 +329,67 @@ fn finding4_rates_are_held_at_the_server() {
     assert!(sms_peak <= 2, "SMS: {sms_peak} within one second");
     assert!(osrm_peak <= 5, "routes: {osrm_peak} within one second");
 }
+
+/// Issue 11, finding 8 (its parser part): `parser.ocr_timeout` reaches the
+/// OCR tools. A `pdftoppm` that never finishes must be stopped at the
+/// configured second, not at a fixed two minutes, and the message failed
+/// with that reason.
+#[test]
+fn finding8_parser_ocr_timeout_reaches_the_ocr_tools() {
+    let opts = RenderOptions::new(Layout::PlanPl, FontSetup::SimpleWinAnsi);
+    let pdf = render_with(std::slice::from_ref(&day(D1)), &opts);
+    let scanned = match mp2::fixtures::scan_of(&pdf, 100) {
+        Ok(s) => s,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("SKIPPED: scanning the fixture needs poppler-utils ({e})");
+            return;
+        }
+        Err(e) => panic!("poppler-utils is needed under CI: {e}"),
+    };
+    let att = Attachment {
+        pdf: scanned,
+        days: vec![day(D1)],
+        filename: "skan_planu.pdf".into(),
+    };
+    let mail = schedule_mail(Client::Gmail, &[att], 1);
+    let mut d = Daemon::new(&demo_config(
+        "[calendar]\nprovider = \"ics\"\ndir = \"calendar\"\n",
+        "[parser]\nocr_timeout = \"1s\"\n",
+    ));
+    // OCR tools that hang, found first on the daemon's PATH.
+    let bin = d.path("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["pdftoppm", "tesseract"] {
+        let p = bin.join(tool);
+        std::fs::write(&p, "#!/bin/sh\nexec sleep 60\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    d.start_with_env(&[("PATH", std::path::Path::new(&path))]);
+    d.deliver("001.eml", &mail.raw);
+    let t = Instant::now();
+    // The old fixed 120 s per tool (plus the outer 90 s) would be far past this.
+    d.wait_until("the scanned mail failed", Duration::from_secs(30), |d| {
+        history(d)
+            .iter()
+            .any(|h| h.stage == mp2::store::Stage::Failed)
+    });
+    let h = history(&d);
+    let h = h
+        .iter()
+        .find(|h| h.stage == mp2::store::Stage::Failed)
+        .unwrap();
+    assert!(
+        h.errors
+            .iter()
+            .any(|e| e.contains("pdftoppm took longer than 1 s")),
+        "{:?} after {:?}",
+        h.errors,
+        t.elapsed()
+    );
+}

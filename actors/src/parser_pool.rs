@@ -199,6 +199,8 @@ async fn parse_one(ctx: &Ctx, key: &str) -> Result<(), ActorProcessingErr> {
         filter: ctx.cfg.filter.clone(),
         pdf: mp2::pdf::Options {
             ocr: ctx.cfg.parser.ocr,
+            // Each OCR child (one page's render, one band's recognition).
+            ocr_timeout_secs: ctx.cfg.parser.ocr_timeout.as_secs().max(1),
             ..Default::default()
         },
         production: ctx.cfg.production.name.clone(),
@@ -207,9 +209,9 @@ async fn parse_one(ctx: &Ctx, key: &str) -> Result<(), ActorProcessingErr> {
     };
     let limit = ctx.cfg.parser.ocr_timeout + Duration::from_secs(30);
     let name = format!("{key}.eml");
-    let job =
+    let mut job =
         tokio::task::spawn_blocking(move || parse_bytes(&name, SourceKind::Email, &raw, &opts));
-    let result = match tokio::time::timeout(limit, job).await {
+    let result = match tokio::time::timeout(limit, &mut job).await {
         Ok(Ok(r)) => r,
         Ok(Err(join)) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
         Ok(Err(join)) => return Err(join.into()),
@@ -220,6 +222,11 @@ async fn parse_one(ctx: &Ctx, key: &str) -> Result<(), ActorProcessingErr> {
             ));
             store.advance(Stage::Seen, &rec)?;
             crate::attention::after_parse(ctx, &rec, &[]);
+            // A blocking parse cannot be cancelled: this worker stays busy
+            // until it ends, so that no more parses run than
+            // `parser.workers` (its OCR children end at `ocr_timeout`).
+            tracing::error!(message = %key, "Parse given up but still running; its worker waits for it");
+            let _ = job.await;
             return Ok(());
         }
     };

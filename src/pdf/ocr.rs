@@ -243,7 +243,7 @@ fn run(
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(PdfError::Ocr(format!(
-                    "{tool} took longer than {} s and was stopped (raise ocr_timeout_secs)",
+                    "{tool} took longer than {} s and was stopped (raise parser.ocr_timeout)",
                     timeout.as_secs()
                 )));
             }
