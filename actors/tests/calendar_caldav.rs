@@ -389,8 +389,8 @@ fn finding2_caldav_down_crew_email_still_sent_event_written_when_back() {
             .replace("=\r\n", "")
             .replace("=\n", "");
         assert!(
-            mail.contains("Kalendarz: wydarzenie dojdzie p")
-                || mail.contains("Calendar: the event will follow"),
+            mail.contains("Kalendarz nie przyj")
+                || mail.contains("The calendar has not taken the event yet"),
             "{mail}"
         );
     }
