@@ -322,3 +322,137 @@ impl<W: StageWork> StageActor<W> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctx::HealthBoard;
+    use crate::failure::ErrorClass;
+    use std::sync::Arc;
+
+    /// A stage at `parsed` that fails "stuck" every time (transient) and
+    /// "refused" once for good (permanent), and advances everything else.
+    struct Flaky;
+
+    impl StageWork for Flaky {
+        const NAME: &'static str = "test.flaky";
+        const INPUT: Stage = Stage::Parsed;
+        const NEXT: Option<&'static str> = None;
+
+        async fn process(&self, _ctx: &Ctx, mut rec: MessageRecord) -> Outcome {
+            match rec.key.as_str() {
+                "stuck" => Outcome::Retry {
+                    error: "server down".into(),
+                    after: Duration::from_millis(1),
+                },
+                "refused" => Outcome::Failed(Failure {
+                    class: ErrorClass::Permanent,
+                    error: "the server refused it (400)".into(),
+                    retry_after: None,
+                    counts: true,
+                }),
+                _ => {
+                    rec.stage = Stage::Planned;
+                    Outcome::Advance(rec)
+                }
+            }
+        }
+    }
+
+    /// A daemon context on a fresh store; the sender keeps it running.
+    fn ctx(dir: &std::path::Path) -> (Ctx, tokio::sync::watch::Sender<bool>) {
+        let text = mp2::config::DEMO_TOML.replace(
+            "fault_injection = true",
+            "fault_injection = false\nretry_limit = 3\nretry_first = \"100ms\"\nretry_max = \"200ms\"",
+        );
+        let cfg = mp2::config::Config::from_str_at(&text, &dir.join("mp2.toml")).unwrap();
+        let (tx, stopping) = tokio::sync::watch::channel(false);
+        let ctx = Ctx {
+            cfg: Arc::new(cfg),
+            store: mp2::store::Store::open(dir).unwrap(),
+            health: Arc::new(HealthBoard::default()),
+            stopping,
+        };
+        (ctx, tx)
+    }
+
+    fn enqueue(ctx: &Ctx, key: &str) {
+        let rec = MessageRecord {
+            key: key.into(),
+            message_id: format!("<{key}@test>"),
+            origin: format!("test:{key}"),
+            from: "a@b".into(),
+            subject: key.into(),
+            received: "2024-01-01T00:00:00Z".into(),
+            matched: true,
+            verdict: "accepted".into(),
+            reason: String::new(),
+            stage: Stage::Seen,
+            errors: vec![],
+            days: vec![],
+            seq: 0,
+            retry: None,
+            calendar_retry: None,
+        };
+        let rec = ctx
+            .store
+            .accept_message(rec, key, b"", true)
+            .unwrap()
+            .unwrap();
+        let mut parsed = rec.clone();
+        parsed.stage = Stage::Parsed;
+        ctx.store.advance(Stage::Seen, &parsed).unwrap();
+    }
+
+    fn stage_of(ctx: &Ctx, key: &str) -> Stage {
+        ctx.store.message(key).unwrap().unwrap().stage
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_waiting_message_is_skipped_and_failures_end_failed_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, _running) = ctx(dir.path());
+        // The stuck one arrived first, so it heads the queue.
+        for k in ["stuck", "refused", "fine"] {
+            enqueue(&ctx, k);
+        }
+        let (actor, handle) =
+            Actor::spawn(Some(Flaky::NAME.into()), StageActor(Flaky), ctx.clone())
+                .await
+                .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while stage_of(&ctx, "stuck") != Stage::Failed && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            stage_of(&ctx, "fine"),
+            Stage::Planned,
+            "not held behind the stuck one"
+        );
+        let refused = ctx.store.message("refused").unwrap().unwrap();
+        assert_eq!(refused.stage, Stage::Failed);
+        assert!(
+            refused
+                .errors
+                .iter()
+                .any(|e| e.contains("refused it (400)")),
+            "{:?}",
+            refused.errors
+        );
+        let stuck = ctx.store.message("stuck").unwrap().unwrap();
+        assert_eq!(stuck.stage, Stage::Failed, "given up within the deadline");
+        assert!(
+            stuck
+                .errors
+                .iter()
+                .any(|e| e == "gave up after 3 attempts: server down"),
+            "{:?}",
+            stuck.errors
+        );
+        assert!(ctx.store.pending(Stage::Parsed, 10).unwrap().is_empty());
+        let c = ctx.store.counts().unwrap();
+        assert_eq!((c.failed, c.in_flight), (2, 1), "{c:?}");
+        actor.stop(None);
+        let _ = handle.await;
+    }
+}
