@@ -240,10 +240,9 @@ impl<W: StageWork> StageActor<W> {
                 Lane::CalendarBacklog => self.0.process_backlog(&ctx, rec.clone()).await,
             };
             let failure = match outcome {
-                Outcome::Advance(next) if lane == Lane::CalendarBacklog => {
+                Outcome::Advance(_) if lane == Lane::CalendarBacklog => {
                     ctx.store.leave_backlog(&key)?;
                     crate::attention::on_success(&ctx, &key, "calendar_backlog");
-                    drop(next);
                     None
                 }
                 Outcome::Advance(next) => {
