@@ -216,6 +216,43 @@ fn finding3_a_message_failing_every_attempt_ends_failed_with_the_reason() {
     assert!(puts <= 3 * 2, "{puts} PUTs");
 }
 
+/// A sheet that is a scan (no text layer: OCR reads it); `None`, saying so,
+/// when poppler-utils is missing on a developer's machine.
+fn scanned_sheet(date: &str) -> Option<Attachment> {
+    let opts = RenderOptions::new(Layout::PlanPl, FontSetup::SimpleWinAnsi);
+    let pdf = render_with(std::slice::from_ref(&day(date)), &opts);
+    let scanned = match mp2::fixtures::scan_of(&pdf, 100) {
+        Ok(s) => s,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("SKIPPED: scanning the fixture needs poppler-utils ({e})");
+            return None;
+        }
+        Err(e) => panic!("poppler-utils is needed under CI: {e}"),
+    };
+    Some(Attachment {
+        pdf: scanned,
+        days: vec![day(date)],
+        filename: "skan_planu.pdf".into(),
+    })
+}
+
+/// A PATH on which the OCR tools hang (until `parser.ocr_timeout` stops them).
+fn hanging_ocr(d: &Daemon) -> String {
+    let bin = d.path("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["pdftoppm", "tesseract"] {
+        let p = bin.join(tool);
+        std::fs::write(&p, "#!/bin/sh\nexec sleep 60\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 #[test]
 fn finding3_two_unrevised_sheets_for_one_date_apply_in_arrival_order() {
     let first = sheet_mail(&day(D1), 1);
@@ -225,21 +262,39 @@ fn finding3_two_unrevised_sheets_for_one_date_apply_in_arrival_order() {
     assert!(later_day.revision.is_none() && day(D1).revision.is_none());
     // The later arrival is first in the old hash order.
     let later = sheet_mail_keyed(&later_day, &first, true);
-    // One parser, busy first with a week's schedule: the two sheets then
-    // wait in the queue together, which is where the old hash order showed.
+    // One parser, held for a second by a scan whose OCR hangs: the two
+    // sheets then wait in the queue together, which is where the old hash
+    // order showed.
+    let Some(scan) = scanned_sheet(D2) else {
+        return;
+    };
+    // First in the old hash order too, so that it holds the parser from
+    // the start whenever the pool first looks.
+    let busy = (200..400)
+        .map(|seed| schedule_mail(Client::Gmail, std::slice::from_ref(&scan), seed))
+        .find(|m| key_of(m) < key_of(&later))
+        .unwrap();
     let mut d = Daemon::new(&demo_config(
         "[calendar]\nprovider = \"ics\"\ndir = \"calendar\"\n",
-        "[parser]\nworkers = 1\n",
+        "[parser]\nworkers = 1\nocr_timeout = \"1s\"\n",
     ));
-    let week = &mp2::fixtures::demo::demo_mails()[3];
-    assert_eq!(week.days.len(), 3, "the demo's weekly schedule");
+    let path = hanging_ocr(&d);
     // All wait in the inbox before the daemon starts, in this order.
-    d.deliver("000.eml", &week.raw);
-    d.deliver("001.eml", &first.raw);
-    // The watcher takes new/ in file-time order: make the two times differ.
-    std::thread::sleep(Duration::from_millis(20));
-    d.deliver("002.eml", &later.raw);
-    d.start();
+    let t0 = std::time::SystemTime::now() - Duration::from_secs(60);
+    for (i, (name, m)) in [("000.eml", &busy), ("001.eml", &first), ("002.eml", &later)]
+        .into_iter()
+        .enumerate()
+    {
+        d.deliver(name, &m.raw);
+        // The watcher takes new/ in file-time order: the arrival order.
+        std::fs::File::options()
+            .write(true)
+            .open(d.path("inbox/new").join(name))
+            .unwrap()
+            .set_modified(t0 + Duration::from_secs(i as u64))
+            .unwrap();
+    }
+    d.start_with_env(&[("PATH", std::path::Path::new(&path))]);
     d.wait_until("all handled", Duration::from_secs(60), |d| d.all_handled(3));
     let days: Vec<ScheduleEntry> =
         serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap();
@@ -336,40 +391,15 @@ fn finding4_rates_are_held_at_the_server() {
 /// with that reason.
 #[test]
 fn finding8_parser_ocr_timeout_reaches_the_ocr_tools() {
-    let opts = RenderOptions::new(Layout::PlanPl, FontSetup::SimpleWinAnsi);
-    let pdf = render_with(std::slice::from_ref(&day(D1)), &opts);
-    let scanned = match mp2::fixtures::scan_of(&pdf, 100) {
-        Ok(s) => s,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("SKIPPED: scanning the fixture needs poppler-utils ({e})");
-            return;
-        }
-        Err(e) => panic!("poppler-utils is needed under CI: {e}"),
+    let Some(scan) = scanned_sheet(D1) else {
+        return;
     };
-    let att = Attachment {
-        pdf: scanned,
-        days: vec![day(D1)],
-        filename: "skan_planu.pdf".into(),
-    };
-    let mail = schedule_mail(Client::Gmail, &[att], 1);
+    let mail = schedule_mail(Client::Gmail, &[scan], 7);
     let mut d = Daemon::new(&demo_config(
         "[calendar]\nprovider = \"ics\"\ndir = \"calendar\"\n",
         "[parser]\nocr_timeout = \"1s\"\n",
     ));
-    // OCR tools that hang, found first on the daemon's PATH.
-    let bin = d.path("fake-bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["pdftoppm", "tesseract"] {
-        let p = bin.join(tool);
-        std::fs::write(&p, "#!/bin/sh\nexec sleep 60\n").unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = hanging_ocr(&d);
     d.start_with_env(&[("PATH", std::path::Path::new(&path))]);
     d.deliver("001.eml", &mail.raw);
     let t = Instant::now();
