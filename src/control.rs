@@ -49,6 +49,13 @@ pub enum Command {
     LayoutsForget {
         id: String,
     },
+    /// Removes one crew member's personal data (plans, notification
+    /// records, calendar events, notification copies).
+    Purge {
+        crew: String,
+    },
+    /// Every mutating command: when, who, what.
+    Audit,
 }
 
 impl Command {
@@ -61,7 +68,29 @@ impl Command {
                 | Command::AttentionDismiss { .. }
                 | Command::Correct { .. }
                 | Command::LayoutsForget { .. }
+                | Command::Purge { .. }
         )
+    }
+}
+
+impl std::fmt::Display for Command {
+    /// As `mp2ctl` spells the command (for the audit log).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Command::Status => write!(f, "status"),
+            Command::Schedules => write!(f, "schedules"),
+            Command::History => write!(f, "history"),
+            Command::Reprocess { message_id } => write!(f, "reprocess {message_id}"),
+            Command::FaultPanic { actor } => write!(f, "fault panic {actor}"),
+            Command::Attention => write!(f, "attention"),
+            Command::AttentionDismiss { id } => write!(f, "attention dismiss {id}"),
+            Command::Correct { date, fields } => write!(f, "correct {date} {}", fields.join(" ")),
+            Command::DayHistory { date } => write!(f, "schedules --history {date}"),
+            Command::Layouts => write!(f, "layouts"),
+            Command::LayoutsForget { id } => write!(f, "layouts forget {id}"),
+            Command::Purge { crew } => write!(f, "purge --crew {crew}"),
+            Command::Audit => write!(f, "audit"),
+        }
     }
 }
 

@@ -527,3 +527,208 @@ fn logs_go_to_the_journal_when_systemd_started_us() {
     assert!(seen.contains("SYSLOG_IDENTIFIER"), "{seen}");
     assert!(!d.log().contains("mp2d running"), "not on stderr as well");
 }
+
+/// The raw bytes the store keeps of each message, read after the daemon
+/// stopped (the store is the daemon's; it is closed by then).
+fn raw_of(d: &Daemon) -> Vec<(mp2::store::MessageRecord, Vec<u8>)> {
+    let store = mp2::store::Store::open(&d.path("state")).unwrap();
+    store
+        .history()
+        .unwrap()
+        .into_iter()
+        .map(|m| {
+            let raw = store.raw(&m.key).unwrap().unwrap_or_default();
+            (m, raw)
+        })
+        .collect()
+}
+
+#[test]
+fn mail_not_taken_keeps_headers_only_and_old_raw_mail_is_cut_to_headers() {
+    let mut d = Daemon::new(&cfg("fault_injection = false\nretain_raw = \"30d\""));
+    d.start();
+    let (n, _) = deliver_demo(&d);
+    d.wait_until("every message handled", Duration::from_secs(60), |d| {
+        all_handled(d, n)
+    });
+    d.sigterm();
+    let kept = raw_of(&d);
+    assert_eq!(kept.len(), n);
+    for (m, raw) in &kept {
+        let head = mp2::store::headers_only(raw);
+        if m.matched {
+            assert!(
+                head.len() < raw.len(),
+                "{}: a schedule keeps its body for reprocess",
+                m.subject
+            );
+        } else {
+            assert_eq!(
+                head.len(),
+                raw.len(),
+                "{} ({}): only headers kept",
+                m.subject,
+                m.verdict
+            );
+            assert!(
+                String::from_utf8_lossy(raw).contains("Message-ID"),
+                "headers are kept"
+            );
+        }
+    }
+    // Past daemon.retain_raw (a cutoff after every message), the sweep cuts
+    // the schedules too, and `reprocess` says why it cannot.
+    {
+        let store = mp2::store::Store::open(&d.path("state")).unwrap();
+        let cut = store.expire_raw("9999-01-01T00:00:00.000Z").unwrap();
+        assert_eq!(cut, kept.iter().filter(|(m, _)| m.matched).count());
+        store.flush().unwrap();
+    }
+    assert!(raw_of(&d)
+        .iter()
+        .all(|(_, r)| mp2::store::headers_only(r).len() == r.len()));
+    d.start();
+    let id = kept
+        .iter()
+        .find(|(m, _)| m.matched)
+        .unwrap()
+        .0
+        .message_id
+        .clone();
+    let e = d.call(Command::Reprocess { message_id: id }).unwrap_err();
+    assert!(e.contains("only the headers"), "{e}");
+}
+
+#[test]
+fn purge_removes_a_crew_members_plans_notifications_and_events_and_no_one_elses() {
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    d.start();
+    let (n, dates) = deliver_demo(&d);
+    d.wait_until("every message handled", Duration::from_secs(60), |d| {
+        all_handled(d, n)
+    });
+    let mine = |d: &Daemon, who: &str| {
+        ["outbox/email", "outbox/sms"]
+            .iter()
+            .flat_map(|dir| d.files(dir))
+            .filter(|f| f.file_name().unwrap().to_string_lossy().split('_').nth(1) == Some(who))
+            .count()
+    };
+    assert!(mine(&d, "anna") > 0 && mine(&d, "tomek") > 0);
+    assert!(d.path("calendar/anna.ics").exists());
+    let r = d
+        .call(Command::Purge {
+            crew: "anna".into(),
+        })
+        .unwrap();
+    assert_eq!(r["plans"].as_u64(), Some(dates.len() as u64), "{r}");
+    assert!(r["notifications"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(mine(&d, "anna"), 0, "anna's notification copies are gone");
+    assert!(
+        !d.path("calendar/anna.ics").exists(),
+        "anna's calendar is gone"
+    );
+    assert!(
+        mine(&d, "tomek") > 0 && d.path("calendar/tomek.ics").exists(),
+        "tomek keeps his"
+    );
+    let days: Vec<ScheduleEntry> =
+        serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap();
+    for day in &days {
+        assert!(day.plans.iter().all(|p| p.crew != "anna"), "{}", day.date);
+        assert!(day.plans.iter().any(|p| p.crew == "tomek"), "{}", day.date);
+    }
+    d.sigterm();
+    let store = mp2::store::Store::open(&d.path("state")).unwrap();
+    for date in &dates {
+        assert!(store.plan(date, "anna").unwrap().is_none());
+        assert!(store.plan(date, "tomek").unwrap().is_some());
+    }
+}
+
+#[test]
+fn audit_lists_every_mutating_command_with_who_when_and_outcome() {
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    d.start();
+    let (n, _) = deliver_demo(&d);
+    d.wait_until("every message handled", Duration::from_secs(60), |d| {
+        all_handled(d, n)
+    });
+    let socket = d.socket().to_string_lossy().into_owned();
+    let ctl = |args: &[&str]| {
+        std::process::Command::new(support::mp2ctl())
+            .arg("--socket")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let sent: [&[&str]; 5] = [
+        &["reprocess", "<nobody@nowhere>"],
+        &["attention", "dismiss", "999"],
+        &["layouts", "forget", "no-such-rule"],
+        &["fault", "panic", "notifier"],
+        &["purge", "--crew", "tomek"],
+    ];
+    for args in sent {
+        ctl(args);
+    }
+    ctl(&["status"]); // read-only: not audited
+    let out = ctl(&["audit", "--json"]);
+    let entries: Vec<mp2::store::AuditEntry> = serde_json::from_slice(&out.stdout).unwrap();
+    let commands: Vec<&str> = entries.iter().map(|e| e.command.as_str()).collect();
+    assert_eq!(
+        commands,
+        [
+            "reprocess <nobody@nowhere>",
+            "attention dismiss 999",
+            "layouts forget no-such-rule",
+            "fault panic notifier",
+            "purge --crew tomek"
+        ]
+    );
+    let me = unsafe { libc::geteuid() };
+    for e in &entries {
+        assert_eq!(e.uid, Some(me));
+        assert!(e.user.is_some() && e.at.ends_with('Z'), "{e:?}");
+    }
+    assert!(
+        entries[0].outcome.starts_with("failed: no message"),
+        "{:?}",
+        entries[0]
+    );
+    assert!(
+        entries[3]
+            .outcome
+            .starts_with("failed: fault injection is disabled"),
+        "{:?}",
+        entries[3]
+    );
+    assert_eq!(entries[4].outcome, "ok");
+    // Kept in the store: still there after a restart.
+    d.sigterm();
+    d.start();
+    let again: Vec<mp2::store::AuditEntry> =
+        serde_json::from_value(d.call(Command::Audit).unwrap()).unwrap();
+    assert_eq!(again, entries);
+    // Someone without the right is refused, and that is recorded too.
+    if support::users::root() {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = support::users::reachable_mp2ctl(d.dir());
+        std::fs::set_permissions(d.socket(), std::fs::Permissions::from_mode(0o666)).unwrap();
+        support::users::run_as(
+            &bin,
+            65534,
+            65534,
+            &["--socket", &socket, "purge", "--crew", "anna"],
+        );
+        let all: Vec<mp2::store::AuditEntry> =
+            serde_json::from_value(d.call(Command::Audit).unwrap()).unwrap();
+        let last = all.last().unwrap();
+        assert_eq!(
+            (last.uid, last.outcome.as_str()),
+            (Some(65534), "refused"),
+            "{last:?}"
+        );
+    }
+}

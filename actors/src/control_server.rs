@@ -76,13 +76,18 @@ async fn connection(stream: UnixStream, ctx: Ctx) -> std::io::Result<()> {
             Response::err(format!("protocol version {} not spoken (this mp2d speaks {PROTOCOL_VERSION}); use the mp2ctl of the same release", req.v))
         }
         Ok(req) => {
-            let allowed =
-                !req.command.mutates() || cred.is_some_and(|c| crate::peer::may_mutate(&c));
-            if allowed {
+            let mutates = req.command.mutates();
+            let allowed = !mutates || cred.is_some_and(|c| crate::peer::may_mutate(&c));
+            let asked = req.command.to_string();
+            let resp = if allowed {
                 handle(&ctx, req.command, cred).await
             } else {
                 Response::err("permission denied: this command needs root or the mp2 user/group")
+            };
+            if mutates {
+                audit(&ctx, cred, asked, allowed, &resp);
             }
+            resp
         }
     };
     let mut out = serde_json::to_vec(&resp).unwrap_or_else(|_| b"{\"ok\":false}".to_vec());
@@ -91,8 +96,40 @@ async fn connection(stream: UnixStream, ctx: Ctx) -> std::io::Result<()> {
     w.shutdown().await
 }
 
+/// Records a mutating command, allowed or not, with who sent it.
+fn audit(
+    ctx: &Ctx,
+    cred: Option<tokio::net::unix::UCred>,
+    command: String,
+    allowed: bool,
+    resp: &Response,
+) {
+    let uid = cred.map(|c| c.uid());
+    let outcome = match (allowed, resp.ok) {
+        (false, _) => "refused".to_string(),
+        (true, true) => "ok".to_string(),
+        (true, false) => format!("failed: {}", resp.error.clone().unwrap_or_default()),
+    };
+    let entry = mp2::store::AuditEntry {
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        uid,
+        user: uid.map(crate::peer::user_name),
+        command,
+        outcome,
+    };
+    if let Err(e) = ctx.store.put_audit(&entry) {
+        tracing::error!(error = %e, command = %entry.command, "Could not record a command in the audit log");
+    }
+}
+
 async fn handle(ctx: &Ctx, cmd: Command, cred: Option<tokio::net::unix::UCred>) -> Response {
     let r = match cmd {
+        Command::Purge { crew } => crate::privacy::purge_crew(ctx, &crew).await,
+        Command::Audit => ctx
+            .store
+            .audit()
+            .map_err(|e| e.to_string())
+            .and_then(|a| serde_json::to_value(a).map_err(|e| e.to_string())),
         Command::Attention => ctx
             .store
             .attention()
@@ -241,6 +278,15 @@ fn reprocess(ctx: &Ctx, id: &str) -> Result<serde_json::Value, String> {
         .find_message(id)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no message {id:?} in history"))?;
+    if ctx
+        .store
+        .raw_is_headers_only(&m.key)
+        .map_err(|e| e.to_string())?
+    {
+        return Err(format!(
+            "only the headers of {id} are kept (daemon.retain_raw, or mail not taken as a schedule); ask the sender to send it again"
+        ));
+    }
     ctx.store.requeue(&m.key).map_err(|e| e.to_string())?;
     poke("parser_pool");
     Ok(serde_json::json!(format!(

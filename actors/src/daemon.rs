@@ -41,6 +41,7 @@ pub async fn run(cfg: Config, on_ready: impl FnOnce(Ctx)) -> Result<(), String> 
     tracing::info!(config = %cfg.path.display(), socket = %cfg.daemon.socket.display(), "mp2d running");
     crate::sdnotify::notify("READY=1");
     crate::sdnotify::spawn_watchdog(ctx.clone());
+    crate::privacy::spawn_retention(ctx.clone());
     on_ready(ctx.clone());
     // Whatever needed attention but was not told before the last stop.
     crate::attention::tell_soon(&ctx);

@@ -48,6 +48,7 @@ pub mod notifier;
 pub mod parser_pool;
 pub mod peer;
 pub mod pipeline;
+pub mod privacy;
 pub mod retry;
 pub mod route_planner;
 pub mod routes;

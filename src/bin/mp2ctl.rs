@@ -83,6 +83,23 @@ enum Cmd {
         #[arg(value_name = "MESSAGE-ID")]
         message_id: String,
     },
+    /// Remove one crew member's personal data: plans, notification records
+    /// and copies, outbox entries, and the calendar events mp2 wrote.
+    /// Mutating: root or the daemon's user/group only.
+    #[command(after_help = "Example: mp2ctl purge --crew anna")]
+    Purge {
+        /// The crew member's `id` from the configuration.
+        #[arg(long, value_name = "ID")]
+        crew: String,
+    },
+    /// Every mutating command sent to the daemon: when, which uid/user,
+    /// what, and whether it was allowed.
+    #[command(after_help = "Example: mp2ctl audit --json")]
+    Audit {
+        /// One JSON array of {at, uid, user, command, outcome}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Fault injection for tests (refused unless daemon.fault_injection = true).
     Fault {
         #[command(subcommand)]
@@ -265,6 +282,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&data)?);
             } else {
                 print_history(&serde_json::from_value::<Vec<HistoryEntry>>(data)?);
+            }
+        }
+        Cmd::Purge { crew } => {
+            let data = control::call(&socket, Command::Purge { crew })?;
+            println!(
+                "{}: {} plan(s), {} notification record(s), {} calendar event(s), {} file(s) removed{}",
+                printable(data["crew"].as_str().unwrap_or_default()),
+                data["plans"],
+                data["notifications"],
+                data["calendar_events"],
+                data["files"],
+                data["note"]
+                    .as_str()
+                    .map(|n| format!("; {}", printable(n)))
+                    .unwrap_or_default()
+            );
+        }
+        Cmd::Audit { json } => {
+            let data = control::call(&socket, Command::Audit)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&data)?);
+            } else {
+                for e in data.as_array().into_iter().flatten() {
+                    println!(
+                        "{}  {:<12} {}  [{}]",
+                        printable(e["at"].as_str().unwrap_or_default()),
+                        printable(e["user"].as_str().unwrap_or("?")),
+                        printable(e["command"].as_str().unwrap_or_default()),
+                        printable(e["outcome"].as_str().unwrap_or_default())
+                    );
+                }
             }
         }
         Cmd::Reprocess { message_id } => {

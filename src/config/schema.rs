@@ -67,6 +67,11 @@ pub struct Daemon {
     /// The longest wait between two attempts.
     #[serde(deserialize_with = "duration::de")]
     pub retry_max: Duration,
+    /// How long the raw bytes of handled schedule mail are kept (for
+    /// `reprocess`); after that only the headers stay. Mail not taken as a
+    /// schedule keeps headers only from the start.
+    #[serde(deserialize_with = "duration::de")]
+    pub retain_raw: Duration,
 }
 
 impl Default for Daemon {
@@ -83,6 +88,7 @@ impl Default for Daemon {
             retry_limit: 8,
             retry_first: Duration::from_secs(2),
             retry_max: Duration::from_secs(300),
+            retain_raw: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

@@ -17,6 +17,10 @@
 //! - `attention`, `corrections`, `layouts`, `versions`: what a person must
 //!   look at, people's corrections, the reading rules they taught, and each
 //!   day's version history (one file each beside this one).
+//! - `audit`: every mutating control command, who and when (`audit.rs`).
+//! - Retention and purge (`privacy.rs`): raw bytes of finished mail are cut
+//!   to headers after `daemon.retain_raw`; mail not taken as a schedule
+//!   keeps headers only from the start; `purge --crew` removes a person.
 //! - `meta`: small named values integrations keep between calls (a CalDAV
 //!   event's last ETag); losing one costs a round trip, never correctness.
 //!
@@ -34,10 +38,15 @@
 //! and rebuilds from the mailbox instead of crash-looping.
 
 mod attention;
+mod audit;
 mod corrections;
 mod layouts;
+mod privacy;
 mod queue;
 mod versions;
+
+pub use audit::AuditEntry;
+pub use privacy::{headers_only, Purged};
 
 pub use attention::{AttentionItem, AttentionKind, NewAttention};
 use queue::queue_key;
@@ -309,7 +318,12 @@ impl Store {
                     keys.insert(origin.as_bytes(), rec.key.as_bytes())?;
                 }
                 messages.insert(rec.key.as_bytes(), rec_json.as_slice())?;
-                rawt.insert(rec.key.as_bytes(), raw)?;
+                // Mail not taken as a schedule (rejected, unlisted) is
+                // somebody's private mail: its headers are enough for history.
+                rawt.insert(
+                    rec.key.as_bytes(),
+                    if enqueue { raw } else { headers_only(raw) },
+                )?;
                 if enqueue {
                     queue.insert(qkey.as_bytes(), &[])?;
                 }

@@ -27,6 +27,13 @@ pub(super) fn daemon(cfg: &Config, v: &mut Validator<'_>) {
             "must not be shorter than daemon.retry_first",
         );
     }
+    if cfg.daemon.retain_raw < std::time::Duration::from_secs(3600) {
+        v.err(
+            "daemon",
+            "retain_raw",
+            "must be at least \"1h\" (raw mail is what reprocess reads); e.g. \"30d\"",
+        );
+    }
     if cfg.daemon.restart_intensity == 0 {
         v.err("daemon", "restart_intensity", "must be at least 1");
     }
