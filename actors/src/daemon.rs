@@ -32,6 +32,11 @@ pub async fn run(cfg: Config, on_ready: impl FnOnce(Ctx)) -> Result<(), String> 
         health: Arc::new(HealthBoard::default()),
         stopping,
     };
+    // Every integration shows in `status` from the start, called yet or not
+    // (the estimate route provider never calls out at all).
+    for name in mp2::config::INTEGRATIONS {
+        ctx.health.guard(name, |_| {});
+    }
     let (root, root_done) = Actor::spawn(Some("root".into()), Root, ctx.clone())
         .await
         .map_err(|e| e.to_string())?;

@@ -43,11 +43,8 @@ pub async fn leg(
     let mut warnings: Vec<String> = est_warning.iter().map(|w| say(lang, w)).collect();
     let provider = ctx.cfg.routes.provider;
     let asked = match provider {
-        RouteProvider::Estimate => {
-            // Still an integration call: counted and limited like the others.
-            let _ = guard.call(async { Ok::<(), String>(()) }).await;
-            return (estimate, warnings);
-        }
+        // Computed here: no call, so nothing to count, limit or break.
+        RouteProvider::Estimate => return (estimate, warnings),
         RouteProvider::Osrm => match (a.point, b.point) {
             (Some(p), Some(q)) => guard.call(osrm(ctx, p, q)).await.map_err(|e| e.to_string()),
             _ => Err("OSRM needs coordinates and the sheet gives none".to_string()),
