@@ -406,6 +406,39 @@ fn supplementary_group_members_may_mutate_and_others_are_refused() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("permission denied"));
 }
 
+/// Outside systemd the daemon sets its own umask: the store, the outbox
+/// and the ICS files hold crew phones and home addresses.
+#[test]
+fn files_the_daemon_writes_are_private_outside_systemd() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    d.start();
+    let (n, _) = deliver_demo(&d);
+    d.wait_until("every message handled", Duration::from_secs(60), |d| {
+        all_handled(d, n)
+    });
+    let mut seen = 0;
+    let mut stack: Vec<std::path::PathBuf> = ["state", "outbox", "calendar"]
+        .iter()
+        .map(|r| d.path(r))
+        .collect();
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        let mode = meta.permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} is mode {mode:o}", p.display());
+        seen += 1;
+        if meta.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    assert!(
+        seen > 10,
+        "the store, outbox and calendars were written ({seen})"
+    );
+    let socket = std::fs::metadata(d.socket()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(socket, 0o660, "the group may still talk to the daemon");
+}
+
 #[test]
 fn mp2ctl_commands_against_a_running_daemon() {
     let mut d = Daemon::new(&cfg("fault_injection = false"));

@@ -170,7 +170,7 @@ fn sms_goes_through_twilio_and_survives_its_failures() {
     });
     let dir_token = tempfile::tempdir().unwrap();
     let token = dir_token.path().join("twilio.secret");
-    std::fs::write(&token, "tok").unwrap();
+    support::write_secret(&token, "tok");
     let sms = format!(
         "[notify.sms]\nprovider = \"twilio\"\nendpoint = \"{}\"\naccount_sid = \"AC00000000000000000000000000000000\"\nauth_token_file = \"{}\"\nfrom = \"+48500000000\"",
         server.url(),

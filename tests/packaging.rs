@@ -74,11 +74,18 @@ fn example_and_demo_configs_pass_check_config() {
     std::fs::create_dir_all(demo.path().join("inbox/new")).unwrap();
     std::fs::write(demo.path().join("mp2.toml"), mp2::config::DEMO_TOML).unwrap();
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/mp2.example.toml");
+    // The example's secret files are not on this machine: hand them over
+    // the way its unit would (LoadCredential=), as check-config checks them.
+    let creds = tempfile::tempdir().unwrap();
+    for name in ["oauth-client.secret", "oauth-refresh.secret", "smtp.secret"] {
+        support::write_secret(&creds.path().join(name), "x\n");
+    }
     for path in [example, demo.path().join("mp2.toml")] {
         let f = path.display().to_string();
         let out = Command::new(support::mp2ctl())
             .arg("check-config")
             .arg(&path)
+            .env("CREDENTIALS_DIRECTORY", creds.path())
             .output()
             .unwrap();
         assert!(

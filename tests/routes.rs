@@ -19,7 +19,7 @@ fn config(routes: &str, timeout: &str) -> String {
 
 fn run(cfg: &str) -> (Daemon, Vec<ScheduleEntry>) {
     let mut d = Daemon::new(cfg);
-    std::fs::write(d.path("maps.secret"), "test-key\n").unwrap();
+    support::write_secret(&d.path("maps.secret"), "test-key\n");
     d.start();
     let mails = demo_mails();
     for (i, m) in mails.iter().enumerate() {

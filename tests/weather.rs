@@ -59,7 +59,7 @@ fn forecasts_checklists_and_one_alert_when_it_gets_worse() {
             &format!("[weather]\nprovider = \"openweathermap\"\nendpoint = \"{}\"\napi_key_file = \"owm.secret\"\npoll_interval = \"2s\"", server.url()),
         );
     let mut d = Daemon::new(&cfg);
-    std::fs::write(d.path("owm.secret"), "owm-key").unwrap();
+    support::write_secret(&d.path("owm.secret"), "owm-key");
     d.start();
     let tomorrow = (Utc::now() + Dur::days(1)).date_naive();
     let days = sample_days(11, 2, tomorrow, Lang::Pl);

@@ -28,9 +28,13 @@ pub fn bind(path: &Path) -> Result<UnixListener, String> {
         std::fs::remove_file(path)
             .map_err(|e| format!("cannot remove stale socket {}: {e}", path.display()))?;
     }
-    if let Some(dir) = path.parent() {
+    if let Some(dir) = path.parent().filter(|d| !d.exists()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        // Made under the daemon's umask (0700 outside systemd): let the
+        // group, whom the socket's 0660 admits, reach it.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750))
+            .map_err(|e| format!("cannot set mode of {}: {e}", dir.display()))?;
     }
     let l = UnixListener::bind(path)
         .map_err(|e| format!("cannot bind control socket {}: {e}", path.display()))?;

@@ -76,3 +76,16 @@ pub async fn run(cfg: Config, on_ready: impl FnOnce(Ctx)) -> Result<(), String> 
     tracing::info!("Stopped cleanly");
     Ok(())
 }
+
+/// New files are the daemon user's alone when no service manager decides:
+/// the store, the outbox and the ICS files hold the crew's phones and home
+/// addresses. systemd starts us with the unit's `UMask=` (and sets
+/// `INVOCATION_ID`), which is then left as the unit says.
+pub fn restrict_umask() {
+    if std::env::var_os("INVOCATION_ID").is_none() {
+        // SAFETY: umask(2) only swaps the process's file-mode mask.
+        unsafe {
+            libc::umask(0o077);
+        }
+    }
+}

@@ -136,7 +136,7 @@ fn provider_creates_updates_overwrites_a_stale_etag_and_deletes() {
     }
     let r = Radicale::started();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("caldav.secret"), PASSWORD).unwrap();
+    support::write_secret(&dir.path().join("caldav.secret"), PASSWORD);
     let cfg =
         mp2::config::Config::from_str_at(&caldav_config(&r), &dir.path().join("mp2.toml")).unwrap();
     let store = Store::open(&dir.path().join("state")).unwrap();
@@ -208,7 +208,7 @@ fn provider_creates_updates_overwrites_a_stale_etag_and_deletes() {
     assert_eq!(store.meta(&key).unwrap(), None);
 
     // A wrong password names the setting to fix.
-    std::fs::write(dir.path().join("caldav.secret"), "wrong").unwrap();
+    support::write_secret(&dir.path().join("caldav.secret"), "wrong");
     let bad = CalDav::from_config(&cfg).unwrap();
     let e = rt
         .block_on(bad.put(

@@ -301,7 +301,7 @@ fn expired_token_shows_in_status_until_the_token_file_is_refreshed() {
 fn remove_deletes_the_event_and_tolerates_it_being_gone() {
     let (server, fake) = fake_server(vec![]);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("google.token"), TOKEN).unwrap();
+    support::write_secret(&dir.path().join("google.token"), TOKEN);
     let cfg =
         mp2::config::Config::from_str_at(&google_config(&server), &dir.path().join("mp2.toml"))
             .unwrap();

@@ -219,3 +219,51 @@ fn plain_http_to_a_remote_host_is_refused_for_every_http_provider() {
     let e = errors(&format!("{BASE}\n[calendar]\nprovider = \"caldav\"\nurl = \"https://mp2:hunter2@dav.example.org/\"\n"));
     assert!(e.contains("calendar.url") && !e.contains("hunter2"), "{e}");
 }
+
+#[test]
+fn secret_files_must_exist_and_be_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("inbox")).unwrap();
+    let file = dir.path().join("mp2.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "{BASE}\n[weather]\nprovider = \"openweathermap\"\napi_key_file = \"owm.secret\"\n"
+        ),
+    )
+    .unwrap();
+    let secret = dir.path().join("owm.secret");
+    let e = Config::load(&file).unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!(
+            "{}:15: weather.api_key_file: the secret file owm.secret does not exist",
+            file.display()
+        )),
+        "{e}"
+    );
+    std::fs::write(&secret, "key\n").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let e = Config::load(&file).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}:15: weather.api_key_file: secret file {} is open to its group and every user (mode 0644); make it private with `chmod 600 {1}` (owned by the user mp2d runs as)",
+            file.display(),
+            secret.display()
+        )
+    );
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert!(Config::load(&file)
+        .unwrap_err()
+        .to_string()
+        .contains("open to its group"));
+    let cfg = Config::from_str_at(&std::fs::read_to_string(&file).unwrap(), &file).unwrap();
+    assert!(cfg
+        .read_secret(Path::new("owm.secret"))
+        .unwrap_err()
+        .contains("chmod 600"));
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    Config::load(&file).unwrap();
+    assert_eq!(cfg.read_secret(Path::new("owm.secret")).unwrap(), "key");
+}

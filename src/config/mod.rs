@@ -179,7 +179,11 @@ impl Config {
         }
         if let Some(s) = &mut self.notify.sms {
             s.dir.as_mut().map(abs);
+            s.ca_file.as_mut().map(abs);
         }
+        self.routes.ca_file.as_mut().map(abs);
+        self.weather.ca_file.as_mut().map(abs);
+        self.calendar.ca_file.as_mut().map(abs);
     }
 
     /// The zone every local time is in.

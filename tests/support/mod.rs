@@ -49,6 +49,14 @@ pub fn demo_config(calendar: &str, extra: &str) -> String {
     format!("{}\n{extra}\n", base.replace(ics, calendar))
 }
 
+/// Writes `text` to `path` with mode 0600: mp2 refuses secret files others
+/// can read.
+pub fn write_secret(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).expect("write file");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
+}
+
 pub struct Daemon {
     pub dir: tempfile::TempDir,
     pub child: Option<Child>,
@@ -111,7 +119,7 @@ impl Daemon {
             .env_remove("JOURNAL_STREAM")
             .env_remove("NOTIFY_SOCKET")
             .env_remove("CREDENTIALS_DIRECTORY")
-            .env_remove("CREDENTIALS_DIRECTORY")
+            .env_remove("INVOCATION_ID")
             .envs(env.iter().map(|(k, v)| (*k, *v)))
             .stdout(Stdio::null())
             .stderr(log)
@@ -159,8 +167,9 @@ impl Daemon {
             .is_some_and(|s| s.messages.seen as usize == n && s.messages.in_flight == 0)
     }
 
+    /// Writes a file private to its owner (mode 0600), as secret files must be.
     pub fn write(&self, rel: &str, text: &str) {
-        std::fs::write(self.path(rel), text).expect("write file");
+        write_secret(&self.path(rel), text);
     }
 
     pub fn dir(&self) -> &Path {

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
             }
         };
     }
+    mp2_actors::daemon::restrict_umask();
     logging::init();
     let (path, demo_dir) = match (&args.config, &args.demo) {
         (Some(c), _) => (c.clone(), None),

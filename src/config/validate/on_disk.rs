@@ -1,8 +1,9 @@
 //! Checks against the machine, made by [`Config::load`] only (a config
 //! parsed from a string, as tests do, may describe a machine elsewhere).
-//! Secret files are checked by `secrets`.
+//! Secret files must exist and be private (see `config::secrets`).
 
 use super::Validator;
+use crate::config::secrets::{private, SecretAt};
 use crate::config::{Config, Mailbox};
 
 pub(super) fn on_disk(cfg: &Config, v: &mut Validator<'_>) {
@@ -27,6 +28,27 @@ pub(super) fn on_disk(cfg: &Config, v: &mut Validator<'_>) {
                     path.display()
                 ),
             );
+        }
+    }
+    for (table, key, file) in cfg.secret_files() {
+        match cfg.find_secret(file) {
+            SecretAt::Credential(_) => {}
+            SecretAt::File(p) => {
+                if let Err(e) = private(&p) {
+                    v.err(table, key, &e);
+                }
+            }
+            // Another user's folder (an operator checking the daemon's
+            // config): present or not, this user cannot tell.
+            SecretAt::Missing { denied: true } => {}
+            SecretAt::Missing { denied: false } => v.err(
+                table,
+                key,
+                &format!(
+                    "the secret file {} does not exist (nor in $CREDENTIALS_DIRECTORY); create it with the secret on one line and `chmod 600` it",
+                    file.display()
+                ),
+            ),
         }
     }
 }
