@@ -364,9 +364,13 @@ async fn send_sms(ctx: &Ctx, crew: &CrewMember, key: &str, text: &str) -> Result
                         Ok(())
                     } else {
                         let body = r.text().await.unwrap_or_default();
+                        // A server may quote the request back, credentials and all.
                         Err(format!(
                             "Twilio answered {status}: {}",
-                            body.chars().take(200).collect::<String>()
+                            mp2::config::redact(&body)
+                                .chars()
+                                .take(200)
+                                .collect::<String>()
                         ))
                     }
                 })

@@ -21,6 +21,7 @@ mod wording;
 mod cases;
 
 pub use schema::*;
+pub use secrets::redact;
 pub use validate::{is_e164, is_loopback};
 
 use locate::Locations;

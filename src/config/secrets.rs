@@ -7,8 +7,42 @@
 
 use super::{CalendarProvider, EmailTransportKind, ImapAuth, RouteProvider, WeatherProvider};
 use super::{Config, Mailbox, SmsProvider};
+use std::borrow::Cow;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Every secret this process has read, so text from elsewhere (a server's
+/// error body quoting our request back, an IMAP server echoing the LOGIN
+/// line) can be cleaned of them before it is logged or stored.
+static KNOWN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Shorter values would blot out ordinary words.
+const MIN_REDACTED: usize = 6;
+
+fn remember(secret: &str) {
+    let secret = secret.trim();
+    if secret.len() < MIN_REDACTED {
+        return;
+    }
+    let mut k = KNOWN.lock().unwrap_or_else(|p| p.into_inner());
+    if !k.iter().any(|s| s == secret) {
+        k.push(secret.to_string());
+    }
+}
+
+/// `text` with every secret read so far replaced by `[secret]`.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let k = KNOWN.lock().unwrap_or_else(|p| p.into_inner());
+    if !k.iter().any(|s| text.contains(s.as_str())) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = text.to_string();
+    for s in k.iter() {
+        out = out.replace(s.as_str(), "[secret]");
+    }
+    Cow::Owned(out)
+}
 
 /// Where a `*_file` key's secret is.
 pub(crate) enum SecretAt {
@@ -33,9 +67,11 @@ impl Config {
             }
             SecretAt::Missing { .. } => return Err(missing(file)),
         };
-        std::fs::read_to_string(&path)
+        let secret = std::fs::read_to_string(&path)
             .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
-            .map_err(|e| format!("cannot read secret file {}: {e}", path.display()))
+            .map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;
+        remember(&secret);
+        Ok(secret)
     }
 
     pub(crate) fn find_secret(&self, file: &Path) -> SecretAt {

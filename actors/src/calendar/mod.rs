@@ -266,6 +266,8 @@ async fn status_error(url: &str, r: reqwest::Response) -> CalendarError {
         };
     }
     let body = r.text().await.unwrap_or_default();
+    // A server may quote the request back, credentials and all.
+    let body = mp2::config::redact(&body);
     let body: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     let body: String = body.chars().take(300).collect();
     CalendarError::Refused {

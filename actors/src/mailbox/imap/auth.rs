@@ -190,16 +190,19 @@ pub(super) fn login<T: std::io::Read + std::io::Write>(
     timeout: Duration,
 ) -> Result<Session<T>, WatchError> {
     let user = cfg.username.as_str();
+    // The server's words are shown to the operator; a server may quote the
+    // LOGIN line (the password) back, so known secrets are blotted out.
+    let said = |text: String| mp2::config::redact(&text).into_owned();
     let refused = |e: imap::Error, what: &'static str| match e {
         imap::Error::No(no) => WatchError::LoginRefused {
             user: user.to_string(),
             what,
-            said: no.information,
+            said: said(no.information),
         },
         imap::Error::Bad(bad) => WatchError::LoginRefused {
             user: user.to_string(),
             what,
-            said: bad.information,
+            said: said(bad.information),
         },
         other => WatchError::imap("login", other),
     };
