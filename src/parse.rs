@@ -111,6 +111,10 @@ pub fn parse_bytes(name: &str, kind: SourceKind, bytes: &[u8], opts: &ParseOptio
         },
         SourceKind::Email => match mail::read(bytes, &opts.filter) {
             Ok(read) => {
+                if let Some(why) = &read.unreadable {
+                    out.errors
+                        .push(format!("the message could not be read whole: {why}"));
+                }
                 if read.summary.matched {
                     let received = read.summary.date.as_deref().and_then(mail_date);
                     let mut days = Vec::new();
@@ -196,6 +200,11 @@ pub fn read_pdf(
     received: Option<chrono::NaiveDate>,
 ) -> Result<callsheet::Sheet, String> {
     let doc = pdf::read(bytes, &opts.pdf).map_err(|e| e.to_string())?;
+    let lost = doc
+        .warnings
+        .iter()
+        .find(|w| w.starts_with(pdf::INFLATED_PAST))
+        .cloned();
     let read_opts = callsheet::Options {
         production: None,
         phone_region: Some(opts.phone_region.clone()),
@@ -209,6 +218,11 @@ pub fn read_pdf(
         }
     }
     sheet.days = merge_days(std::mem::take(&mut sheet.days));
+    // Nothing read because the text was past a cap is a failure to read,
+    // not a document without a schedule.
+    if let (Some(why), true) = (lost, sheet.days.is_empty()) {
+        return Err(format!("the PDF could not be read: {why}"));
+    }
     Ok(sheet)
 }
 

@@ -335,3 +335,45 @@ fn forged_authentication_results_are_rejected() {
         lines[0]["email"]["reason"]
     );
 }
+
+/// CONTRACT §1: a file that could not be read exits 1 and says why in
+/// `errors` — not 0 with an empty result (issue 8).
+#[test]
+fn nesting_and_inflation_past_the_caps_exit_1_with_errors() {
+    use mp2::fixtures::hostile;
+    use mp2::fixtures::mime::{schedule_mail, Attachment, Client};
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir.path().join("deep.eml");
+    std::fs::write(&deep, hostile::mime_bomb(5_000)).unwrap();
+    let bomb_pdf = hostile::flate_bomb(256 << 20);
+    let inflating = dir.path().join("inflating.pdf");
+    std::fs::write(&inflating, &bomb_pdf).unwrap();
+    let inflating_mail = dir.path().join("inflating.eml");
+    let m = schedule_mail(
+        Client::Gmail,
+        &[Attachment {
+            filename: "plan.pdf".into(),
+            pdf: bomb_pdf,
+            days: vec![],
+        }],
+        3,
+    );
+    std::fs::write(&inflating_mail, &m.raw).unwrap();
+    for (f, why) in [
+        (&deep, "nested"),
+        (&inflating, "inflat"),
+        (&inflating_mail, "inflat"),
+    ] {
+        let (code, lines, err) = parse(&[f], &[]);
+        assert_eq!(code, Some(1), "{}: {lines:?} {err}", f.display());
+        let errors = lines[0]["errors"].as_array().unwrap();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.as_str().is_some_and(|s| s.contains(why))),
+            "{}: errors say why ({why}): {}",
+            f.display(),
+            lines[0]
+        );
+    }
+}

@@ -21,6 +21,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// Deepest multipart/message nesting walked; deeper parts are ignored. Real
 /// clients stay under 6 (a forward of a reply of a signed message).
 pub const MAX_DEPTH: usize = 32;
+/// How the note about parts past [`MAX_DEPTH`] begins (the message is then
+/// only partly read).
+pub const TOO_DEEP: &str = "parts nested deeper than";
 /// Most MIME parts looked at in one message.
 pub const MAX_PARTS: usize = 2_000;
 /// Most attached messages before the body is refused unread: `mail-parser`
@@ -186,7 +189,7 @@ fn too_complex(bytes: &[u8]) -> Option<String> {
     let boundaries = count_ci(bytes, b"boundary=");
     if boundaries > MAX_BOUNDARIES {
         return Some(format!(
-            "it declares {boundaries} multipart boundaries (more than {MAX_BOUNDARIES}); its body was not read"
+            "it declares {boundaries} multipart boundaries (more than {MAX_BOUNDARIES}: parts nested or repeated past what is read); its body was not read"
         ));
     }
     None
@@ -351,9 +354,7 @@ impl Walk {
                 break;
             }
             if f.depth > MAX_DEPTH {
-                self.note(format!(
-                    "parts nested deeper than {MAX_DEPTH} levels were ignored"
-                ));
+                self.note(format!("{TOO_DEEP} {MAX_DEPTH} levels were ignored"));
                 continue;
             }
             match &part.body {

@@ -53,6 +53,9 @@ pub struct MailRead {
     /// Every PDF, depth first (also inside attached messages), even when the
     /// message did not match (callers decide whether to parse them).
     pub pdfs: Vec<PdfAttachment>,
+    /// Why (part of) the body was not read — nested or repeated past the
+    /// caps — so what it carries is unknown; `None` when all of it was read.
+    pub unreadable: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +102,7 @@ fn read_checked(bytes: &[u8], filter: &Filter) -> Result<MailRead, MailError> {
                 vec![],
             ),
             pdfs: vec![],
+            unreadable: Some(why),
         },
         mime::Parsed::Full {
             envelope,
@@ -106,6 +110,10 @@ fn read_checked(bytes: &[u8], filter: &Filter) -> Result<MailRead, MailError> {
             notes,
         } => {
             let verdict = filter::judge(&envelope, &parts, filter);
+            let unreadable = notes
+                .iter()
+                .find(|n| n.starts_with(mime::TOO_DEEP))
+                .cloned();
             let mut reason = verdict.reason;
             if !notes.is_empty() {
                 reason = format!("{reason} ({})", notes.join("; "));
@@ -128,6 +136,7 @@ fn read_checked(bytes: &[u8], filter: &Filter) -> Result<MailRead, MailError> {
             MailRead {
                 summary: summary(&envelope, verdict.matched, reason, names),
                 pdfs,
+                unreadable,
             }
         }
     })

@@ -422,6 +422,10 @@ fn paint_annotations<'a>(
     }
 }
 
+/// How the warning about a stream inflating past its cap begins; a sheet
+/// that then yields nothing is unreadable, not empty (CONTRACT §1).
+pub const INFLATED_PAST: &str = "a compressed stream inflates past";
+
 fn read_doc(doc: &Document, bytes: &[u8], opts: &Options) -> Result<TextDoc, PdfError> {
     let limits = &opts.limits;
     let pages = collect_pages(doc, limits.max_pages);
@@ -443,6 +447,7 @@ fn read_doc(doc: &Document, bytes: &[u8], opts: &Options) -> Result<TextDoc, Pdf
         ops: limits.max_operators,
         glyphs: limits.max_glyphs,
         exhausted: false,
+        inflated_past: None,
     };
     let mut fonts = FontCache::default();
     let mut ocr_session: Option<ocr::Session> = None;
@@ -492,7 +497,12 @@ fn read_doc(doc: &Document, bytes: &[u8], opts: &Options) -> Result<TextDoc, Pdf
     if out.ocr {
         out.warnings.push("text recovered by OCR".into());
     }
-    if budget.exhausted {
+    if let Some(cap) = budget.inflated_past {
+        out.warnings.push(format!(
+            "{INFLATED_PAST} the {} MiB size limit; the text it held was not read",
+            cap >> 20
+        ));
+    } else if budget.exhausted {
         out.warnings
             .push("the PDF hit a size or complexity limit; some text may be missing".into());
     }

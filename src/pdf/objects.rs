@@ -109,6 +109,8 @@ pub(crate) struct Budget {
     pub glyphs: usize,
     /// Set when a cap was hit, so the caller can warn that text may be missing.
     pub exhausted: bool,
+    /// Set when a stream inflated past its cap: the text it held is lost.
+    pub inflated_past: Option<usize>,
 }
 
 impl Budget {
@@ -122,6 +124,7 @@ impl Budget {
                 Ok(d) => d,
                 Err(lopdf::Error::Decompress(_)) => {
                     self.exhausted = true;
+                    self.inflated_past = Some(limit);
                     return None;
                 }
                 Err(_) => return None,
