@@ -287,3 +287,85 @@ fn no_secret_reaches_any_output_when_every_provider_fails() {
     );
     assert_no_canary(&d, "imap");
 }
+
+/// What crew members read (e-mails, SMS, calendar events) says a provider
+/// failed in a short sentence of their language; the URL, the address and
+/// the error itself go to the log only (issue 8).
+#[test]
+fn crew_text_carries_no_internal_error_text() {
+    let echo = echo_server();
+    let routes_port = closed_port();
+    let mut d = Daemon::new(&config(&[
+        (
+            "[routes]\nprovider = \"estimate\"",
+            format!(
+                "[routes]\nprovider = \"osrm\"\nendpoint = \"http://127.0.0.1:{routes_port}/osrm-route-path\""
+            ),
+        ),
+        (
+            "[weather]\nprovider = \"none\"",
+            format!(
+                "[weather]\nprovider = \"open-meteo\"\nendpoint = \"{}/open-meteo-path\"\npoll_interval = \"1s\"",
+                echo.url()
+            ),
+        ),
+    ]));
+    d.start();
+    d.deliver("future.eml", &future_mail());
+    d.wait_until(
+        "the crew told and routes and weather failed",
+        Duration::from_secs(90),
+        |d| failed(d, &["routes", "weather"]) && !d.files("outbox/email").is_empty(),
+    );
+    assert!(d.log().contains(&format!("{routes_port}")) || d.log().contains("unreachable"));
+    let mut crew_files = d.files("outbox/email");
+    crew_files.extend(d.files("outbox/sms"));
+    crew_files.extend(d.files("calendar"));
+    let state = d.dir().display().to_string();
+    let mut said_estimate = false;
+    for f in &crew_files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        // Quoted-printable or base64 bodies are read as the crew's client would.
+        let text = decoded(&text);
+        for internal in [
+            "127.0.0.1",
+            "osrm-route-path",
+            "open-meteo-path",
+            "unreachable",
+            "error sending",
+            "tcp connect",
+            "os error",
+            state.as_str(),
+        ] {
+            assert!(
+                !text.contains(internal),
+                "{}: crew text carries {internal:?}:\n{text}",
+                f.display()
+            );
+        }
+        said_estimate |= text.contains("szacunkowy") || text.contains("estimated");
+    }
+    assert!(
+        said_estimate,
+        "the crew are told the drive time is estimated"
+    );
+}
+
+/// A stored `.eml` or `.ics` as text: base64 and quoted-printable bodies
+/// decoded where they are marked so.
+fn decoded(raw: &str) -> String {
+    match mail_parser::MessageParser::default().parse(raw.as_bytes()) {
+        Some(m) if raw.contains("Content-Type") => {
+            let mut out = String::new();
+            for i in 0..m.text_body_count() {
+                out.push_str(&m.body_text(i).unwrap_or_default());
+            }
+            for i in 0..m.html_body_count() {
+                out.push_str(&m.body_html(i).unwrap_or_default());
+            }
+            out.push_str(&format!("{:?}", m.subject()));
+            out
+        }
+        _ => raw.to_string(),
+    }
+}
