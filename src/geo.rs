@@ -8,9 +8,6 @@
 //! prefix first; it covers Warsaw and its film-location suburbs in detail and
 //! the other large cities coarsely.
 
-use regex::Regex;
-use std::sync::OnceLock;
-
 /// (postal-code prefix, latitude, longitude). Longest matching prefix wins.
 const DISTRICTS: &[(&str, f64, f64)] = &[
     // Warsaw suburbs by exact code.
@@ -97,12 +94,9 @@ const DISTRICTS: &[(&str, f64, f64)] = &[
 
 /// The centre of the postal district of the first NN-NNN in `address`.
 pub fn approx_coords(address: &str) -> Option<(f64, f64)> {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = RE
-        .get_or_init(|| Regex::new(r"\b(\d{2})\s?-\s?(\d{3})\b").ok())
-        .as_ref()?;
-    let c = re.captures(address)?;
-    let code = format!("{}-{}", &c[1], &c[2]);
+    let (a, b) = crate::callsheet::postcodes::pl_from(address, 0)?;
+    let digits: String = address[a..b].chars().filter(char::is_ascii_digit).collect();
+    let code = format!("{}-{}", &digits[..2], &digits[2..]);
     DISTRICTS
         .iter()
         .filter(|(p, _, _)| code.starts_with(p))

@@ -9,26 +9,10 @@
 //! opens with a house number or is a named street ("Ashcombe Lane"); what
 //! comes before is the place's name.
 
+use super::postcodes;
 use super::text::Folded;
 use regex::Regex;
 use std::sync::LazyLock;
-
-/// How addresses end, per country (printed text, so capitals count); the
-/// country of a sheet ([`super::country`]) is read from the same patterns.
-/// "CA 90272", "NY 10001-1234": a state's two capitals, then the ZIP.
-pub const US_ZIP: &str = r"\b(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\b";
-/// "M6N 3A7".
-pub const CA_POSTAL: &str = r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b";
-/// "SL7 2QR", "EC1A 1BB".
-pub const UK_POSTCODE: &str = r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b";
-/// "Dublin 5", "Co. Wicklow", an Eircode "D05 X2Y3".
-pub const IE_PLACE: &str =
-    r"\bDublin\s+\d{1,2}\b|\bCo\.\s+[A-Z][a-z]+\b|\b[AC-FHKNPRTV-Y]\d{2}\s[AC-FHKNPRTV-Y0-9]{4}\b";
-
-/// The end of an address.
-static END: LazyLock<Regex> = LazyLock::new(|| {
-    super::text::static_regex(&[US_ZIP, CA_POSTAL, UK_POSTCODE, IE_PLACE].join("|"))
-});
 
 /// A country name after the code belongs to the address.
 static COUNTRY: LazyLock<Regex> = LazyLock::new(|| {
@@ -91,18 +75,19 @@ const BREAKS: &[&str] = &[" - ", " – ", " — ", ": ", " · ", " | ", "("];
 /// The folded byte span of an English-speaking country's address in `fo`.
 pub fn span(fo: &Folded) -> Option<(usize, usize)> {
     let orig = fo.orig.as_str();
-    let m = END.find(orig)?;
-    let mut end = m.end();
+    // How addresses end, per country: printed text, so capitals count.
+    let (m_start, m_end) = postcodes::address_end(orig)?;
+    let mut end = m_end;
     if let Some(c) = COUNTRY.find(&orig[end..]) {
         end += c.end();
     }
-    let head = &orig[..m.start()];
+    let head = &orig[..m_start];
     let from = BREAKS
         .iter()
         .filter_map(|b| head.rfind(b).map(|i| i + b.len()))
         .max()
         .unwrap_or(0);
-    let start = from + street_part(&orig[from..m.start()]);
+    let start = from + street_part(&orig[from..m_start]);
     let start = start + (orig[start..].len() - orig[start..].trim_start().len());
     (start < end).then(|| (fo.folded_at(start), fo.folded_at(end)))
 }

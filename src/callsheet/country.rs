@@ -6,21 +6,18 @@
 //! Only a verdict all the sheet's addresses agree on counts; a sheet mixing
 //! countries, or printing none, is left to the production's `phone_region`.
 
-use super::addresses::{CA_POSTAL, IE_PLACE, UK_POSTCODE, US_ZIP};
 use super::phones::Region;
+use super::postcodes;
 use super::sheet::Row;
+use super::text::find_word;
 use phonenumber::country::Id;
-use regex::Regex;
-use std::sync::LazyLock;
 
-static PL: LazyLock<Regex> =
-    LazyLock::new(|| super::text::static_regex(r"\b\d{2}-\d{3}\s+\p{Lu}\p{Ll}+"));
-static US: LazyLock<Regex> = LazyLock::new(|| super::text::static_regex(US_ZIP));
-static CA: LazyLock<Regex> = LazyLock::new(|| super::text::static_regex(CA_POSTAL));
-static GB: LazyLock<Regex> = LazyLock::new(|| super::text::static_regex(UK_POSTCODE));
 /// An Irish district, county or Eircode, or the country's name.
-static IE: LazyLock<Regex> =
-    LazyLock::new(|| super::text::static_regex(&format!(r"{IE_PLACE}|\bIreland\b|\bÉire\b")));
+fn irish(t: &str) -> bool {
+    postcodes::ie_place(t).is_some()
+        || find_word(t, "Ireland").is_some()
+        || find_word(t, "Éire").is_some()
+}
 
 /// The one country the sheet's addresses are in, if they agree.
 pub fn of_sheet(rows: &[Row]) -> Option<Region> {
@@ -31,14 +28,14 @@ pub fn of_sheet(rows: &[Row]) -> Option<Region> {
             if !t.bytes().any(|b| b.is_ascii_digit()) && !t.contains("Ireland") {
                 continue;
             }
-            for (re, region) in [
-                (&*PL, Region::Pl),
-                (&*US, Region::Country(Id::US)),
-                (&*CA, Region::Country(Id::CA)),
-                (&*IE, Region::Country(Id::IE)),
-                (&*GB, Region::Country(Id::GB)),
+            for (found, region) in [
+                (postcodes::pl_town(t), Region::Pl),
+                (postcodes::us_zip(t).is_some(), Region::Country(Id::US)),
+                (postcodes::ca_postal(t).is_some(), Region::Country(Id::CA)),
+                (irish(t), Region::Country(Id::IE)),
+                (postcodes::uk_postcode(t).is_some(), Region::Country(Id::GB)),
             ] {
-                if re.is_match(t) && !seen.contains(&region) {
+                if found && !seen.contains(&region) {
                     seen.push(region);
                 }
             }

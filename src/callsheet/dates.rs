@@ -36,10 +36,11 @@ impl DateHit {
     }
 }
 
-fn month_alt() -> String {
-    let mut names: Vec<&str> = MONTHS.iter().map(|(n, _)| *n).collect();
-    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
-    names.join("|")
+/// A month's name in the patterns below: any whole word, checked against
+/// [`MONTHS`] by the caller (`month_of`). An alternation of a hundred names
+/// costs more to compile than the rest of the reader's patterns together.
+fn month_alt() -> &'static str {
+    "[a-z]+"
 }
 
 static ISO: LazyLock<Regex> =
@@ -80,6 +81,35 @@ fn roman(s: &str) -> Option<u32> {
     R.iter().position(|r| *r == s).map(|p| p as u32 + 1)
 }
 
+/// Whether `s` may hold a month's name: each name holds one of the names
+/// that hold no shorter one ("sty" in "stycznia").
+fn month_word_in(s: &str) -> bool {
+    static STEMS: LazyLock<Vec<&str>> = LazyLock::new(|| {
+        let names: Vec<&str> = MONTHS.iter().map(|(n, _)| *n).collect();
+        names
+            .iter()
+            .filter(|n| !names.iter().any(|m| m != *n && n.contains(m)))
+            .copied()
+            .collect()
+    });
+    s.bytes().any(|c| c.is_ascii_alphabetic()) && STEMS.iter().any(|n| s.contains(n))
+}
+
+/// A digit, then dots or spaces, then a Roman numeral's letter (`15.iii.2024`).
+fn roman_after_digit(b: &[u8]) -> bool {
+    b.iter().enumerate().any(|(i, c)| {
+        c.is_ascii_digit() && {
+            let gap = b[i + 1..]
+                .iter()
+                .take_while(|&&g| g == b'.' || g.is_ascii_whitespace() || g == 0x0b)
+                .count();
+            gap > 0
+                && b.get(i + 1 + gap)
+                    .is_some_and(|l| matches!(l, b'i' | b'v' | b'x'))
+        }
+    })
+}
+
 fn year4(s: &str) -> Option<i32> {
     let y: i32 = s.parse().ok()?;
     Some(if s.len() == 2 { 2000 + y } else { y })
@@ -94,6 +124,24 @@ fn valid(day: u32, month: u32, year: Option<i32>) -> bool {
 /// the longer (more complete) reading.
 pub fn find_all(s: &str) -> Vec<DateHit> {
     let mut hits: Vec<DateHit> = Vec::new();
+    // Every form has a digit; each pattern below is compiled only when the
+    // text holds what it cannot match without (one short process per
+    // file: most sheets print one or two forms of date).
+    let b = s.as_bytes();
+    if !b.iter().any(u8::is_ascii_digit) {
+        return hits;
+    }
+    // A digit and then one of `.`, `/`, `-` (DMY, DM), four digits and
+    // then one (ISO).
+    let after_digit = |n: usize| {
+        b.windows(n + 1)
+            .any(|w| w[..n].iter().all(u8::is_ascii_digit) && matches!(w[n], b'.' | b'/' | b'-'))
+    };
+    let dotted = after_digit(1)
+        || b.windows(3)
+            .any(|w| w[0].is_ascii_digit() && w[1].is_ascii_whitespace() && b"./-".contains(&w[2]));
+    let iso = after_digit(4);
+    let named = month_word_in(s);
     let mut push = |start: usize, end: usize, day: u32, month: u32, year: Option<i32>| {
         if valid(day, month, year) {
             let swappable = day <= 12 && month <= 12 && day != month && s[start..end].contains('/');
@@ -108,7 +156,7 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
             });
         }
     };
-    for c in ISO.captures_iter(s) {
+    for c in iso.then(|| ISO.captures_iter(s)).into_iter().flatten() {
         let (Some(m), Some(y), Some(mo), Some(d)) = (c.get(0), c.get(1), c.get(2), c.get(3)) else {
             continue;
         };
@@ -118,7 +166,7 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
             push(m.start(), m.end(), d, mo, Some(y));
         }
     }
-    for c in DMY.captures_iter(s) {
+    for c in dotted.then(|| DMY.captures_iter(s)).into_iter().flatten() {
         let (Some(m), Some(d), Some(mo), Some(y)) = (c.get(0), c.get(1), c.get(3), c.get(4)) else {
             continue;
         };
@@ -136,7 +184,11 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
         }
         push(m.start(), m.end(), d, mo, year4(y.as_str()));
     }
-    for c in ROMAN.captures_iter(s) {
+    for c in (roman_after_digit(b))
+        .then(|| ROMAN.captures_iter(s))
+        .into_iter()
+        .flatten()
+    {
         let (Some(m), Some(d), Some(mo), Some(y)) = (c.get(0), c.get(1), c.get(2), c.get(3)) else {
             continue;
         };
@@ -144,7 +196,11 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
             push(m.start(), m.end(), d, mo, year4(y.as_str()));
         }
     }
-    for c in DAY_MONTH.captures_iter(s) {
+    for c in named
+        .then(|| DAY_MONTH.captures_iter(s))
+        .into_iter()
+        .flatten()
+    {
         let (Some(m), Some(d), Some(mo)) = (c.get(0), c.get(1), c.get(2)) else {
             continue;
         };
@@ -158,7 +214,11 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
             );
         }
     }
-    for c in MONTH_DAY.captures_iter(s) {
+    for c in named
+        .then(|| MONTH_DAY.captures_iter(s))
+        .into_iter()
+        .flatten()
+    {
         let (Some(m), Some(mo), Some(d)) = (c.get(0), c.get(1), c.get(2)) else {
             continue;
         };
@@ -174,7 +234,7 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
             push(m.start(), m.end(), d, mo, year);
         }
     }
-    for c in DM.captures_iter(s) {
+    for c in dotted.then(|| DM.captures_iter(s)).into_iter().flatten() {
         let Some(m) = c.get(0) else { continue };
         let rest = &s[m.end()..];
         // `7.30` followed by a time-ish context or a longer number is not a date.

@@ -132,7 +132,9 @@ fn reference_date(rows: &[Row]) -> Option<NaiveDate> {
     static YEAR: LazyLock<Regex> = LazyLock::new(|| super::text::static_regex(r"\b(20\d\d)\b"));
     let year = rows.iter().take(12).find_map(|r| {
         r.folded.iter().find_map(|f| {
-            YEAR.captures(f)
+            f.contains("20")
+                .then(|| YEAR.captures(f))
+                .flatten()
                 .and_then(|c| c.get(1))
                 .and_then(|m| m.as_str().parse::<i32>().ok())
         })

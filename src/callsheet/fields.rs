@@ -9,14 +9,14 @@
 //! wrong one.
 
 use super::sheet::{column_below, Row};
-use super::text::{find_word, fold, fuzzy_prefix, levenshtein, longest_prefix, trim_punct, Folded};
+use super::text::{
+    find_word, fold, fuzzy_prefix, levenshtein, longest_prefix, trim_punct, Folded, Gated,
+};
 use super::times::{self, Hm};
 use super::vocab::{
     Section, TimeLabel, DEPARTMENTS, NOT_DEPARTMENTS, SECTION_HEADINGS, TIME_LABELS,
 };
-use regex::Regex;
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeHit {
@@ -584,38 +584,53 @@ fn department_calls_as_printed(rows: &[Row]) -> BTreeMap<String, String> {
     out
 }
 
-static SHOOT_DAY: LazyLock<Vec<(Regex, bool)>> = LazyLock::new(|| {
-    // (pattern, needs a total or the whole cell to be trusted)
-    [
-        (
+/// (pattern, needs a total or the whole cell to be trusted), each compiled
+/// only for a cell that holds its word.
+static SHOOT_DAY: [(Gated, bool); 6] = [
+    (
+        Gated::new(
             r"\bdzien\s+zdjeciowy\s*(?:nr\.?)?\s*:?\s*(\d{1,3})\b(?:\s*(?:/|z|of)\s*(\d{1,3}))?",
-            false,
+            &["dzien"],
         ),
-        (r"\b(\d{1,3})\.?\s*dzien\s+zdjeciowy\b()", false),
-        (r"\bdz\.?:?\s*(\d{1,3})\b(?:\s*/\s*(\d{1,3}))?", false),
-        (
+        false,
+    ),
+    (
+        Gated::new(r"\b(\d{1,3})\.?\s*dzien\s+zdjeciowy\b()", &["dzien"]),
+        false,
+    ),
+    (
+        Gated::new(r"\bdz\.?:?\s*(\d{1,3})\b(?:\s*/\s*(\d{1,3}))?", &["dz"]),
+        false,
+    ),
+    (
+        Gated::new(
             r"\bshoot(?:ing)?\s+day\s*(?:no\.?|#)?\s*:?\s*(\d{1,3})\b(?:\s*(?:/|of)\s*(\d{1,3}))?",
-            false,
+            &["shoot"],
         ),
-        (
+        false,
+    ),
+    (
+        Gated::new(
             r"\bday\s*(?:no\.?|#)?\s*:?\s*(\d{1,3})\b(?:\s*(?:/|of)\s*(\d{1,3}))?",
-            true,
+            &["day"],
         ),
-        (
+        true,
+    ),
+    (
+        Gated::new(
             r"\bdzien\s*(?:nr\.?)?\s*:?\s*(\d{1,3})\b(?:\s*(?:/|z)\s*(\d{1,3}))?",
-            true,
+            &["dzien"],
         ),
-    ]
-    .iter()
-    .map(|(p, strict)| (super::text::static_regex(p), *strict))
-    .collect()
-});
+        true,
+    ),
+];
 
 /// The production's day number ("DZ 12", "Dzień zdjęciowy 5 / 45", "Day 2/42").
 pub fn shoot_day(rows: &[Row]) -> Option<u32> {
-    for (re, strict) in SHOOT_DAY.iter() {
+    for (gated, strict) in SHOOT_DAY.iter() {
         for row in rows {
             for f in &row.folded {
+                let Some(re) = gated.get(f) else { continue };
                 for c in re.captures_iter(f) {
                     let (Some(m), Some(n)) = (c.get(0), c.get(1)) else {
                         continue;
@@ -637,7 +652,7 @@ pub fn shoot_day(rows: &[Row]) -> Option<u32> {
     // "DAY | 2 | OF | 3": a total printed with it, across cells.
     for row in rows.iter().filter(|r| r.cells.len() > 1) {
         let joined = row.folded.join(" ");
-        for (re, _) in SHOOT_DAY.iter() {
+        for re in SHOOT_DAY.iter().filter_map(|(g, _)| g.get(&joined)) {
             for c in re.captures_iter(&joined) {
                 let total = c.get(2).is_some_and(|t| !t.as_str().is_empty());
                 if let (true, Some(Ok(n))) = (total, c.get(1).map(|n| n.as_str().parse::<u32>())) {

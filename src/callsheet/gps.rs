@@ -31,8 +31,18 @@ fn num(s: Option<regex::Match<'_>>) -> f64 {
 
 /// The first coordinate pair in (lower-case) `s`.
 pub fn find(s: &str) -> Option<(f64, f64)> {
+    // Both forms need what most text lacks: a degree sign, or a number with
+    // three decimals. Without it neither pattern is compiled or run.
+    let degrees = s.contains('°');
+    let b = s.as_bytes();
+    let decimals = b
+        .windows(5)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2..].iter().all(u8::is_ascii_digit));
+    if !degrees && !decimals {
+        return None;
+    }
     let s = s.to_lowercase();
-    if let Some(c) = DMS.captures(&s) {
+    if let Some(c) = degrees.then(|| DMS.captures(&s)).flatten() {
         let hemi_ns = c.get(1).or(c.get(5)).map(|m| m.as_str());
         let hemi_ew = c.get(6).or(c.get(10)).map(|m| m.as_str());
         let has_minutes = c.get(3).is_some() || c.get(8).is_some();
@@ -50,7 +60,11 @@ pub fn find(s: &str) -> Option<(f64, f64)> {
             }
         }
     }
-    for c in DECIMAL.captures_iter(&s) {
+    for c in decimals
+        .then(|| DECIMAL.captures_iter(&s))
+        .into_iter()
+        .flatten()
+    {
         let mut lat = num(c.get(2));
         let mut lon = num(c.get(5));
         if c.get(1).or(c.get(3)).is_some_and(|m| m.as_str() == "s") {

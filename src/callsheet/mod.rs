@@ -43,6 +43,7 @@ mod days;
 mod doubt;
 mod fields;
 mod places;
+pub(crate) mod postcodes;
 mod sheet;
 mod structure;
 mod text;
@@ -95,14 +96,14 @@ pub fn read_with(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
 
 /// [`read_with`], saying why when the document is not a schedule.
 pub fn read_sheet(doc: &TextDoc, opts: &Options) -> Sheet {
-    let (rows, _) = sheet::rows_and_repairs(doc);
+    let (rows, repairs) = sheet::rows_and_repairs(doc);
     if let Some(reason) = structure::not_a_schedule(&rows) {
         return Sheet {
             days: Vec::new(),
             not_a_schedule: Some(reason),
         };
     }
-    let days = read_days(doc, opts);
+    let days = read_days(doc, &rows, repairs, opts);
     let not_a_schedule = (days.is_empty() && !rows.is_empty())
         .then(|| "no shooting date found: the document states no date of a shooting day".into());
     Sheet {
@@ -111,8 +112,7 @@ pub fn read_sheet(doc: &TextDoc, opts: &Options) -> Sheet {
     }
 }
 
-fn read_days(doc: &TextDoc, opts: &Options) -> Vec<ShootDay> {
-    let (rows, repairs) = sheet::rows_and_repairs(doc);
+fn read_days(doc: &TextDoc, rows: &[Row], repairs: Vec<String>, opts: &Options) -> Vec<ShootDay> {
     if rows.is_empty() {
         return Vec::new();
     }
@@ -308,6 +308,7 @@ fn production_name(rows: &[Row]) -> Option<String> {
     rows.iter()
         .take(8)
         .flat_map(|r| r.cells.iter())
+        .filter(|c| c.text.contains('('))
         .find_map(|c| {
             ACRONYM
                 .captures(&c.text)

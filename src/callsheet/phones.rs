@@ -48,6 +48,15 @@ fn national(raw: &str, id: phonenumber::country::Id) -> Option<String> {
             .unwrap_or(&digits);
         return (ten.len() == 10 && !ten.starts_with(['0', '1'])).then(|| format!("+1{ten}"));
     }
+    // Where a national number is the trunk zero and 8 to 10 digits, E.164
+    // is the country code and those digits, valid or not (the rule below):
+    // no need to load the numbering-plan database, which costs a short
+    // `mp2ctl parse` more than the rest of the sheet.
+    if let (Some(code), Some(rest)) = (trunk_zero_code(id), digits.strip_prefix('0')) {
+        if (8..=10).contains(&rest.len()) {
+            return Some(format!("+{code}{rest}"));
+        }
+    }
     let number = phonenumber::parse(Some(id), &digits).ok()?;
     if number.is_valid() {
         return Some(number.format().mode(phonenumber::Mode::E164).to_string());
@@ -58,6 +67,27 @@ fn national(raw: &str, id: phonenumber::country::Id) -> Option<String> {
     (8..=10)
         .contains(&rest.len())
         .then(|| format!("+{}{rest}", number.code().value()))
+}
+
+/// The calling code of a country whose national numbers start with a
+/// trunk zero that E.164 drops (Ireland, the UK, most of western Europe,
+/// Australia, New Zealand).
+fn trunk_zero_code(id: phonenumber::country::Id) -> Option<u16> {
+    use phonenumber::country::Id;
+    Some(match id {
+        Id::IE => 353,
+        Id::GB => 44,
+        Id::DE => 49,
+        Id::FR => 33,
+        Id::NL => 31,
+        Id::BE => 32,
+        Id::AT => 43,
+        Id::CH => 41,
+        Id::SE => 46,
+        Id::AU => 61,
+        Id::NZ => 64,
+        _ => return None,
+    })
 }
 
 /// A phone found in text: byte range and E.164 form.

@@ -35,11 +35,31 @@ pub struct Slot {
     pub cells: Vec<(usize, usize)>,
 }
 
-static POSTAL: LazyLock<Regex> =
-    LazyLock::new(|| super::text::static_regex(r"\b\d{2}\s?-\s?\d{3}\b"));
-static LABEL_TAIL: LazyLock<Regex> = LazyLock::new(|| {
-    super::text::static_regex(r"^\s*(?:nr\.?\s*)?(?:\d{1,2}\b)?\s*(?:\([^)]*\))?\s*")
-});
+/// The length of what may follow a place label before its value:
+/// `^\s*(?:nr\.?\s*)?(?:\d{1,2}\b)?\s*(?:\([^)]*\))?\s*` ("Lokacja nr 2 (plener):"),
+/// by code since every label found asks.
+fn label_tail(s: &str) -> usize {
+    let spaces = |i: usize| i + (s[i..].len() - s[i..].trim_start().len());
+    let mut i = spaces(0);
+    if s[i..].starts_with("nr") {
+        i += 2;
+        if s[i..].starts_with('.') {
+            i += 1;
+        }
+        i = spaces(i);
+    }
+    let n = s[i..].bytes().take_while(u8::is_ascii_digit).count();
+    if (1..=2).contains(&n) && !s[i + n..].starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+        i += n;
+    }
+    i = spaces(i);
+    if s[i..].starts_with('(') {
+        if let Some(j) = s[i + 1..].find(')') {
+            i += j + 2;
+        }
+    }
+    spaces(i)
+}
 
 static LABEL_JOIN: LazyLock<Regex> =
     LazyLock::new(|| super::text::static_regex(r"^\s*(?:/|&|\+|\band\b|\bi\b)\s*"));
@@ -108,7 +128,7 @@ fn label_form(
     kind: PlaceLabel,
     end: usize,
 ) -> Option<(PlaceLabel, Form)> {
-    let tail = LABEL_TAIL.find(&f[end..]).map_or(0, |m| m.end());
+    let tail = label_tail(&f[end..]);
     let after = &f[end + tail..];
     let t = after.trim_start();
     if t.is_empty() || t == ":" {
@@ -190,7 +210,7 @@ fn split_run_together(cell: &Cell) -> Option<Vec<Cell>> {
             break;
         }
         let (_, end) = label_span(rest)?;
-        let tail = LABEL_TAIL.find(&rest[end..]).map_or(0, |m| m.end());
+        let tail = label_tail(&rest[end..]);
         let mut stop = end + tail;
         if rest[stop..].starts_with(':') {
             stop += 1;
@@ -378,10 +398,9 @@ fn inline(
         let street_open = street_start(&tail, tail.len())
             .is_some_and(|at| !tail[at..].contains(|c: char| c.is_ascii_digit()));
         let broken_address = street_open
-            || POSTAL
-                .find_iter(&tail)
+            || super::postcodes::pl_all(&tail)
                 .last()
-                .is_some_and(|m| m.end() == tail.len());
+                .is_some_and(|(_, end)| end == tail.len());
         let continues = broken_address
             || first.trim_end().ends_with([',', '-', '–', '—', '·', ';'])
             || t.starts_with(|c: char| c.is_ascii_digit() || c.is_lowercase());
@@ -697,8 +716,7 @@ fn strip_gps_words(s: &str) -> String {
 /// Byte span of the address in folded text `f`.
 fn address_span(fo: &Folded) -> Option<(usize, usize)> {
     let f = fo.text.as_str();
-    if let Some(m) = POSTAL.find(f) {
-        let p = m.start();
+    if let Some((p, code_end)) = super::postcodes::pl_from(f, 0) {
         let start = match street_start(f, p) {
             Some(s)
                 if !f[s..p].contains(" — ")
@@ -734,7 +752,7 @@ fn address_span(fo: &Folded) -> Option<(usize, usize)> {
                 }
             }
         };
-        return Some((start, town_end(fo, m.end())));
+        return Some((start, town_end(fo, code_end)));
     }
     if let Some(span) = super::addresses::span(fo) {
         return Some(span);

@@ -3,31 +3,53 @@
 //! Mentions of a *previous* version (`Wersja 3 jest nieaktualna`,
 //! `replaces v2`) are not the sheet's own number; of the rest the highest wins.
 
+use super::text::Gated;
 use super::vocab::{REVISION_VOID_AFTER, REVISION_VOID_BEFORE};
-use regex::Regex;
-use std::sync::LazyLock;
 
-static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
+/// The forms, in order of precedence, each with the words it cannot match
+/// without: a pattern is compiled only for a line that holds one.
+static PATTERNS: [Gated; 8] = [
+    Gated::new(
         r"\b(?:zmiana|poprawka|aktualizacja|korekta)\s*(?:nr\.?|numer|no\.?|#)\s*(\d{1,2})\b",
+        &["zmiana", "poprawka", "aktualizacja", "korekta"],
+    ),
+    Gated::new(
         r"\b(?:zmiana|poprawka|aktualizacja|korekta)\s+(\d{1,2})\b",
+        &["zmiana", "poprawka", "aktualizacja", "korekta"],
+    ),
+    Gated::new(
         r"\bwersj[aie]\s*(?:nr\.?|numer)?\s*:?\s*(\d{1,2})\b",
-        r"\b(\d{1,2})\s*\.?\s*wersja\b",
+        &["wersj"],
+    ),
+    Gated::new(r"\b(\d{1,2})\s*\.?\s*wersja\b", &["wersja"]),
+    Gated::new(
         r"\b(\d{1,2})(?:st|nd|rd|th)\s+(?:revision|version)\b",
+        &["revision", "version"],
+    ),
+    Gated::new(
         r"\brev(?:ision|ised|\.)?\s*(?:nr\.?|no\.?|#|v\.?)?\s*:?\s*(\d{1,2})\b",
+        &["rev"],
+    ),
+    Gated::new(
         r"\bver(?:sion|\.)?\s*(?:nr\.?|no\.?|#)?\s*:?\s*(\d{1,2})\b",
+        &["ver"],
+    ),
+    Gated::new(
         r"\bv\.?(\d{1,2})\b",
-    ]
-    .iter()
-    .map(|p| super::text::static_regex(p))
-    .collect()
-});
+        &[
+            "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v.",
+        ],
+    ),
+];
 
 /// Revision mentions in one folded line: (number, is-about-a-previous-version).
 pub fn mentions(line: &str) -> Vec<(u32, bool)> {
     let mut out = Vec::new();
     let mut taken: Vec<(usize, usize)> = Vec::new();
-    for re in PATTERNS.iter() {
+    if !line.bytes().any(|b| b.is_ascii_digit()) {
+        return out;
+    }
+    for re in PATTERNS.iter().filter_map(|g| g.get(line)) {
         for c in re.captures_iter(line) {
             let (Some(m), Some(n)) = (c.get(0), c.get(1)) else {
                 continue;

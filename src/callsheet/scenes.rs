@@ -378,7 +378,7 @@ fn flat_scene_evidence(rest: &str) -> bool {
         set_type_of(w).is_some()
             || set_type_prefix(w).is_some()
             || DAY_NIGHT.contains(&w.trim_matches(|c: char| !c.is_alphanumeric()))
-    }) || EIGHTHS.is_match(rest)
+    }) || (rest.contains("/8") && EIGHTHS.is_match(rest))
 }
 
 fn row_set_type(

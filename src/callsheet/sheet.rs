@@ -16,8 +16,6 @@ use super::text::{fold, letter_count, longest_prefix, upper_ratio};
 use super::times;
 use super::vocab::{Section, ISSUED, PAGE_WORDS, PLACE_LABELS, SECTION_HEADINGS};
 use crate::layout::{Cell, TextDoc};
-use regex::Regex;
-use std::sync::LazyLock;
 
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -129,17 +127,7 @@ impl Row {
     /// The line is only a page number ("Page 1 of 2", "Strona 2/3", "- 2 -";
     /// a bare "2/3" could be a page count of a scene).
     pub fn is_page_number(&self) -> bool {
-        static PAGE: LazyLock<Regex> = LazyLock::new(|| {
-            let words = PAGE_WORDS
-                .iter()
-                .map(|w| regex::escape(w))
-                .collect::<Vec<_>>()
-                .join("|");
-            super::text::static_regex(&format!(
-                r"^(?:(?:{words})\s*\d{{1,3}}(?:\s*(?:/|of|z|ze)\s*\d{{1,3}})?|[-–]\s*\d{{1,3}}\s*[-–])$"
-            ))
-        });
-        self.cells.len() == 1 && PAGE.is_match(self.folded[0].trim())
+        self.cells.len() == 1 && page_number(self.folded[0].trim())
     }
 
     /// The line says when the sheet was issued ("Wydano: 16.01.2026").
@@ -496,10 +484,70 @@ fn advance_opens_section(row: &Row) -> bool {
     row.cells.len() == 1 && super::text::trim_punct(rest).is_empty()
 }
 
+/// `^(?:(?:page|pg.|strona|str.|s.)\s*\d{1,3}(?:\s*(?:/|of|z|ze)\s*\d{1,3})?|[-–]\s*\d{1,3}\s*[-–])$`,
+/// by code: asked of most single-cell lines of every sheet.
+fn page_number(t: &str) -> bool {
+    // One to three digits, then the rest.
+    fn number(s: &str) -> Option<&str> {
+        let n = s.bytes().take_while(u8::is_ascii_digit).count();
+        (1..=3).contains(&n).then(|| &s[n..])
+    }
+    fn dash(s: &str) -> Option<&str> {
+        s.strip_prefix('-').or_else(|| s.strip_prefix('–'))
+    }
+    if let Some(r) = dash(t).and_then(|r| number(r.trim_start())) {
+        if dash(r.trim_start()) == Some("") {
+            return true;
+        }
+    }
+    PAGE_WORDS.iter().any(|w| {
+        let Some(r) = t.strip_prefix(w).and_then(|r| number(r.trim_start())) else {
+            return false;
+        };
+        let r = r.trim_start();
+        r.is_empty()
+            || ["/", "of", "ze", "z"]
+                .iter()
+                .any(|sep| r.strip_prefix(sep).and_then(|r| number(r.trim_start())) == Some(""))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::layout::{Line, Page};
+
+    #[test]
+    fn page_numbers_by_code_match_the_pattern() {
+        let words = PAGE_WORDS
+            .iter()
+            .map(|w| regex::escape(w))
+            .collect::<Vec<_>>()
+            .join("|");
+        let re = regex::Regex::new(&format!(
+            r"^(?:(?:{words})\s*\d{{1,3}}(?:\s*(?:/|of|z|ze)\s*\d{{1,3}})?|[-–]\s*\d{{1,3}}\s*[-–])$"
+        ))
+        .unwrap();
+        for t in [
+            "page 1 of 2",
+            "strona 2/3",
+            "- 2 -",
+            "– 12 –",
+            "2/3",
+            "s. 4",
+            "str.5 z 7",
+            "page 1234",
+            "page 12 ze 14",
+            "page 1 of",
+            "pg. 3",
+            "strona",
+            "ul. hoza 51",
+            "page 2 of 3 x",
+            "-2",
+        ] {
+            assert_eq!(page_number(t), re.is_match(t), "{t:?}");
+        }
+    }
 
     fn cell(x0: f32, t: &str) -> Cell {
         Cell {

@@ -19,14 +19,6 @@ pub fn not_a_schedule(rows: &[Row]) -> Option<String> {
         .iter()
         .flat_map(|r| r.folded.iter())
         .any(|f| SCHEDULE_TITLES.iter().any(|w| find_word(f, w).is_some()));
-    let hits = labelled_times(rows);
-    let calls = hits.iter().any(|h| matches!(h.label, TimeLabel::Call(_)));
-    let day_times = hits.iter().any(|h| {
-        matches!(
-            h.label,
-            TimeLabel::Call(_) | TimeLabel::Wrap | TimeLabel::FirstShot | TimeLabel::Meal
-        )
-    });
     let top: Vec<&str> = rows
         .iter()
         .take(8)
@@ -36,6 +28,19 @@ pub fn not_a_schedule(rows: &[Row]) -> Option<String> {
         .iter()
         .find(|(w, _)| top.iter().any(|f| find_word(f, w).is_some()))
         .map(|(_, kind)| *kind);
+    // A titled sheet that reads like no other document is a schedule; the
+    // times are only read when they can change the verdict.
+    if titled && kind.is_none() {
+        return None;
+    }
+    let hits = labelled_times(rows);
+    let calls = hits.iter().any(|h| matches!(h.label, TimeLabel::Call(_)));
+    let day_times = hits.iter().any(|h| {
+        matches!(
+            h.label,
+            TimeLabel::Call(_) | TimeLabel::Wrap | TimeLabel::FirstShot | TimeLabel::Meal
+        )
+    });
     match kind {
         Some(kind) if !calls => Some(format!(
             "not a schedule: the document reads like {kind} and states no crew call"

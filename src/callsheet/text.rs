@@ -126,8 +126,14 @@ pub fn find_word(hay: &str, phrase: &str) -> Option<usize> {
 /// The longest phrase of `table` that `s` starts with, ending at a word
 /// boundary. Returns the entry and the byte length matched.
 pub fn longest_prefix<'t, T: Copy>(s: &str, table: &'t [(&'t str, T)]) -> Option<(T, usize)> {
+    let first = *s.as_bytes().first()?;
     let mut best: Option<(T, usize)> = None;
     for &(p, v) in table {
+        // Most phrases differ from the text in their first byte: a byte
+        // compare before the string compare keeps this off the profile.
+        if p.as_bytes().first() != Some(&first) || p.len() > s.len() {
+            continue;
+        }
         if let Some(rest) = s.strip_prefix(p) {
             let boundary = rest.chars().next().is_none_or(|c| !c.is_alphanumeric())
                 || !p.ends_with(|c: char| c.is_alphanumeric());
@@ -137,6 +143,33 @@ pub fn longest_prefix<'t, T: Copy>(s: &str, table: &'t [(&'t str, T)]) -> Option
         }
     }
     best
+}
+
+/// A static pattern compiled the first time a text holds one of the words it
+/// cannot match without: a sheet that never prints "wersja" never pays for
+/// compiling the pattern that reads it.
+pub struct Gated {
+    pattern: &'static str,
+    needles: &'static [&'static str],
+    re: std::sync::OnceLock<regex::Regex>,
+}
+
+impl Gated {
+    pub const fn new(pattern: &'static str, needles: &'static [&'static str]) -> Gated {
+        Gated {
+            pattern,
+            needles,
+            re: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The pattern, when `text` may hold a match.
+    pub fn get(&self, text: &str) -> Option<&regex::Regex> {
+        self.needles
+            .iter()
+            .any(|n| text.contains(n))
+            .then(|| self.re.get_or_init(|| static_regex(self.pattern)))
+    }
 }
 
 /// A static pattern, compiled without Unicode classes when it can be.
@@ -203,53 +236,76 @@ pub fn within_one_edit(a: &str, b: &str) -> bool {
     }
 }
 
-/// Words of `a` and `b` are the same up to one scanning error per long word.
-pub fn near_word(a: &str, b: &str) -> bool {
-    a == b || (a.chars().count() >= 5 && b.chars().count() >= 5 && within_one_edit(a, b))
-}
-
 /// Like [`longest_prefix`], but each word of a phrase may differ from the
 /// text by one character when it is long (a scan's "zdjeé" for "zdjęć").
 pub fn fuzzy_prefix<T: Copy>(s: &str, table: &[(&str, T)]) -> Option<(T, usize)> {
     let exact = longest_prefix(s, table);
-    // Word spans of `s`.
-    let mut spans: Vec<(usize, usize)> = Vec::new();
+    // The first words of `s`, trimmed of the separators that glue a label to
+    // its value, with their char counts: computed once, compared against
+    // every phrase (this runs for every word of every cell).
+    let mut words = [("", 0usize, 0usize); 7];
+    let mut n = 0;
     let mut start = None;
+    let word = |a: usize, b: usize| {
+        let t = s[a..b].trim_end_matches([':', ',', ';']);
+        (t, a + t.len(), char_len(t))
+    };
     for (i, c) in s.char_indices() {
         match (c.is_whitespace(), start) {
             (true, Some(a)) => {
-                spans.push((a, i));
+                words[n] = word(a, i);
+                n += 1;
                 start = None;
+                if n == words.len() {
+                    break;
+                }
             }
             (false, None) => start = Some(i),
             _ => {}
         }
-        if spans.len() > 6 {
-            break;
-        }
     }
-    if let Some(a) = start {
-        spans.push((a, s.len()));
+    if let (Some(a), true) = (start, n < words.len()) {
+        words[n] = word(a, s.len());
+        n += 1;
     }
+    let words = &words[..n];
     let mut best = exact;
     for &(p, v) in table {
-        let n_words = p.split(' ').count();
-        if n_words > spans.len() {
-            continue;
-        }
-        let ok = p.split(' ').zip(&spans).all(|(w, &(a, b))| {
-            let t = s[a..b].trim_end_matches([':', ',', ';']);
-            near_word(w, t)
-        });
-        if ok {
-            let end = spans[n_words - 1].1;
-            let end = end - (s[..end].len() - s[..end].trim_end_matches([':', ',', ';']).len());
+        let mut end = None;
+        let mut parts = p.split(' ');
+        let mut k = 0;
+        let ok = loop {
+            let Some(w) = parts.next() else { break k > 0 };
+            let Some(&(t, e, tc)) = words.get(k) else {
+                break false;
+            };
+            let near = w == t
+                || (tc >= 5 && {
+                    let wc = char_len(w);
+                    wc >= 5 && wc.abs_diff(tc) <= 1 && within_one_edit(w, t)
+                });
+            if !near {
+                break false;
+            }
+            end = Some(e);
+            k += 1;
+        };
+        if let (true, Some(end)) = (ok, end) {
             if best.is_none_or(|(_, l)| end > l) {
                 best = Some((v, end));
             }
         }
     }
     best
+}
+
+/// Chars in `s`, without walking ASCII.
+fn char_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
 }
 
 /// Share of upper-case letters among the letters of `s` (0 when none).

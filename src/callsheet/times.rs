@@ -274,6 +274,19 @@ pub fn repair_ocr(text: &str) -> Option<String> {
     static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
         super::text::static_regex(r"(?:^|\b)([0-9OolI|]{1,2})([:.])([0-9OolI|]{2})\b")
     });
+    // A misread needs a letter beside a `:` or `.` that has a digit before
+    // it; most lines have none, and then the pattern is never compiled.
+    let b = text.as_bytes();
+    let suspect = b.iter().enumerate().any(|(i, &c)| {
+        matches!(c, b':' | b'.')
+            && b[i.saturating_sub(2)..i].iter().any(u8::is_ascii_digit)
+            && b[i.saturating_sub(2)..(i + 3).min(b.len())]
+                .iter()
+                .any(|c| b"OolI|".contains(c))
+    });
+    if !suspect {
+        return None;
+    }
     let mut changed = false;
     let out = TOKEN.replace_all(text, |c: &regex::Captures<'_>| {
         let whole = c.get(0).map_or("", |m| m.as_str());
