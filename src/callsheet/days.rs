@@ -56,20 +56,121 @@ pub struct Plan {
     pub shared: Vec<Row>,
 }
 
-/// What may come before a date in a day's header cell.
-static HEADER_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    let weekdays = super::vocab::WEEKDAYS.join("|");
-    super::text::static_regex(&format!(
-        r"^(?:[\s·|,:;()\-–—/]+|(?:{weekdays})\b\.?|dz\.?\s*\d{{1,3}}(?:\s*/\s*\d{{1,3}})?|dzien\s+zdjeciowy:?\s*(?:nr\.?\s*)?\d{{1,3}}(?:\s*(?:/|z|of)\s*\d{{1,3}})?|(?:shoot(?:ing)?\s+)?day:?\s*\d{{1,3}}(?:\s*(?:/|of)\s*\d{{1,3}})?|data(?:\s+zdjec)?|date|dzien|shoot\s+date|na\s+dzien|for|call\s+sheet|plan\s+zdjeciowy)"
-    ))
-});
+/// The length of what may come before a date in a day's header cell, at
+/// the start of `p` (0: nothing may). By code, in the order of the pattern it
+/// replaces (the first form that matches wins, as in a regex alternation):
+/// `^(?:[\s·|,:;()\-–—/]+|(?:WEEKDAY)\b\.?|dz\.?\s*\d{1,3}(?:\s*/\s*\d{1,3})?|`
+/// `dzien\s+zdjeciowy:?\s*(?:nr\.?\s*)?\d{1,3}(?:\s*(?:/|z|of)\s*\d{1,3})?|`
+/// `(?:shoot(?:ing)?\s+)?day:?\s*\d{1,3}(?:\s*(?:/|of)\s*\d{1,3})?|data(?:\s+zdjec)?|date|`
+/// `dzien|shoot\s+date|na\s+dzien|for|call\s+sheet|plan\s+zdjeciowy)`.
+fn header_prefix_len(p: &str) -> usize {
+    fn ws(s: &str) -> usize {
+        s.len() - s.trim_start().len()
+    }
+    // `\d{1,3}`, greedy.
+    fn digits(s: &str) -> Option<usize> {
+        let n = s.bytes().take_while(u8::is_ascii_digit).count().min(3);
+        (n > 0).then_some(n)
+    }
+    // `\d{1,3}(?:\s*(?:SEP)\s*\d{1,3})?`: a number and its total.
+    fn numbered(s: &str, seps: &[&str]) -> Option<usize> {
+        let n = digits(s)?;
+        let r = &s[n..];
+        let a = ws(r);
+        for sep in seps {
+            if let Some(r2) = r[a..].strip_prefix(sep) {
+                let b = ws(r2);
+                if let Some(m) = digits(&r2[b..]) {
+                    return Some(n + a + sep.len() + b + m);
+                }
+            }
+        }
+        Some(n)
+    }
+    // `WORD\s+` (at least one space): the length, or None.
+    fn spaced<'a>(s: &'a str, word: &str) -> Option<&'a str> {
+        let r = s.strip_prefix(word)?;
+        let n = ws(r);
+        (n > 0).then(|| &r[n..])
+    }
+    let used = |rest: &str| p.len() - rest.len();
+    let seps = p.len()
+        - p.trim_start_matches(|c: char| c.is_whitespace() || "·|,:;()-–—/".contains(c))
+            .len();
+    if seps > 0 {
+        return seps;
+    }
+    for w in super::vocab::WEEKDAYS {
+        if let Some(rest) = p.strip_prefix(w) {
+            if !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+                return w.len() + usize::from(rest.starts_with('.'));
+            }
+        }
+    }
+    if let Some(r) = p.strip_prefix("dz") {
+        let r = r.strip_prefix('.').unwrap_or(r);
+        let r = &r[ws(r)..];
+        if let Some(n) = numbered(r, &["/"]) {
+            return used(r) + n;
+        }
+    }
+    if let Some(r) = spaced(p, "dzien").and_then(|r| r.strip_prefix("zdjeciowy")) {
+        let r = r.strip_prefix(':').unwrap_or(r);
+        let r = &r[ws(r)..];
+        let with_nr = r.strip_prefix("nr").map(|r| {
+            let r = r.strip_prefix('.').unwrap_or(r);
+            &r[ws(r)..]
+        });
+        for r in with_nr.into_iter().chain([r]) {
+            if let Some(n) = numbered(r, &["/", "z", "of"]) {
+                return used(r) + n;
+            }
+        }
+    }
+    let after_shoot = spaced(p, "shoot")
+        .or_else(|| spaced(p, "shooting"))
+        .unwrap_or(p);
+    if let Some(r) = after_shoot.strip_prefix("day") {
+        let r = r.strip_prefix(':').unwrap_or(r);
+        let r = &r[ws(r)..];
+        if let Some(n) = numbered(r, &["/", "of"]) {
+            return used(r) + n;
+        }
+    }
+    if let Some(r) = p.strip_prefix("data") {
+        return used(
+            spaced(r, "")
+                .and_then(|r| r.strip_prefix("zdjec"))
+                .unwrap_or(r),
+        );
+    }
+    for w in ["date", "dzien"] {
+        if p.starts_with(w) {
+            return w.len();
+        }
+    }
+    for (a, b) in [("shoot", "date"), ("na", "dzien")] {
+        if let Some(r) = spaced(p, a).and_then(|r| r.strip_prefix(b)) {
+            return used(r);
+        }
+    }
+    if p.starts_with("for") {
+        return 3;
+    }
+    for (a, b) in [("call", "sheet"), ("plan", "zdjeciowy")] {
+        if let Some(r) = spaced(p, a).and_then(|r| r.strip_prefix(b)) {
+            return used(r);
+        }
+    }
+    0
+}
 
 fn prefix_ok(prefix: &str) -> bool {
     let mut p = prefix;
     while !p.is_empty() {
-        match HEADER_PREFIX.find(p) {
-            Some(m) if m.end() > 0 => p = &p[m.end()..],
-            _ => return false,
+        match header_prefix_len(p) {
+            0 => return false,
+            n => p = &p[n..],
         }
     }
     true
@@ -92,11 +193,14 @@ fn has_call(f: &str) -> bool {
     // A call label followed by a time anywhere in the row.
     let mut i = 0;
     while i < f.len() {
-        if let Some((TimeLabel::Call(_), len)) = super::text::longest_prefix(&f[i..], TIME_LABELS) {
-            if (i == 0 || !f[..i].ends_with(char::is_alphanumeric))
-                && times::after_label(&f[i + len..]).is_some()
+        // Labels start words: most positions are not asked.
+        if i == 0 || !f[..i].ends_with(char::is_alphanumeric) {
+            if let Some((TimeLabel::Call(_), len)) =
+                super::text::longest_prefix(&f[i..], TIME_LABELS)
             {
-                return true;
+                if times::after_label(&f[i + len..]).is_some() {
+                    return true;
+                }
             }
         }
         i += f[i..].chars().next().map_or(1, char::len_utf8);
@@ -588,6 +692,54 @@ fn grid(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_prefix_by_code_matches_the_pattern() {
+        let weekdays = super::super::vocab::WEEKDAYS.join("|");
+        let re = regex::Regex::new(&format!(
+            r"^(?:[\s·|,:;()\-–—/]+|(?:{weekdays})\b\.?|dz\.?\s*\d{{1,3}}(?:\s*/\s*\d{{1,3}})?|dzien\s+zdjeciowy:?\s*(?:nr\.?\s*)?\d{{1,3}}(?:\s*(?:/|z|of)\s*\d{{1,3}})?|(?:shoot(?:ing)?\s+)?day:?\s*\d{{1,3}}(?:\s*(?:/|of)\s*\d{{1,3}})?|data(?:\s+zdjec)?|date|dzien|shoot\s+date|na\s+dzien|for|call\s+sheet|plan\s+zdjeciowy)"
+        ))
+        .unwrap();
+        for p in [
+            "poniedzialek, ",
+            "pon. ",
+            "ponx",
+            "dz. 12/40 ",
+            "dz 3",
+            "dz.",
+            "dzien zdjeciowy: nr 5 z 20",
+            "dzien zdjeciowy 5 of 9",
+            "dzien zdjeciowy nr",
+            "dzien 5",
+            "shooting day 3/12",
+            "shoot day: 4",
+            "day 7 of 20",
+            "day",
+            "data zdjec ",
+            "data: ",
+            "date ",
+            "shoot date",
+            "na dzien ",
+            "for ",
+            "format",
+            "call sheet ",
+            "plan zdjeciowy",
+            " – ",
+            "(",
+            "monday,",
+            "tues.",
+            "xyz",
+            "",
+            "day 1234",
+            "dz 12 / 3",
+            "dz 12 /",
+            "shoot  date",
+            "shootingday 3",
+        ] {
+            let want = re.find(p).map_or(0, |m| m.end());
+            assert_eq!(header_prefix_len(p), want, "{p:?}");
+        }
+    }
 
     #[test]
     fn header_prefixes() {
