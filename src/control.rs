@@ -9,7 +9,6 @@
 use crate::plan::CrewPlan;
 pub use crate::store::MessageCounts;
 use crate::store::Stage;
-use crate::terminal::printable;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -192,7 +191,11 @@ pub struct HistoryEntry {
     pub message_id: String,
     pub from: String,
     pub subject: String,
+    /// When mp2 took it in.
     pub received: String,
+    /// The message's own `Date:` header (when the office sent it).
+    #[serde(default)]
+    pub date: Option<String>,
     pub matched: bool,
     pub verdict: String,
     pub reason: String,
@@ -215,55 +218,9 @@ pub enum ClientError {
     Refused(String),
 }
 
-fn hhmm(iso: &str) -> &str {
-    iso.get(11..16).unwrap_or(iso)
-}
-
 /// The human listing of `mp2ctl schedules` (also printed by `mp2d --demo`).
 pub fn render_schedules(days: &[ScheduleEntry]) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    if days.is_empty() {
-        out.push_str("no shooting days known yet\n");
-    }
-    for d in days {
-        let s = &d.schedule;
-        let rev = d
-            .revision
-            .map(|r| format!(", wersja {r}"))
-            .unwrap_or_default();
-        let loc = s.locations.first();
-        let _ = writeln!(
-            out,
-            "{} (dzień {}{}) call {} — {}",
-            printable(&d.date),
-            s.shoot_day
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "?".into()),
-            rev,
-            printable(s.call_time.as_deref().unwrap_or("?")),
-            printable(
-                loc.and_then(|l| l.name.as_deref().or(l.address.as_deref()))
-                    .unwrap_or("?")
-            )
-        );
-        for p in &d.plans {
-            let _ = writeln!(
-                out,
-                "  {:<10} wake {}  leave {}  call {}{}",
-                printable(&p.crew),
-                hhmm(&p.wake_up),
-                hhmm(&p.departure),
-                hhmm(&p.call),
-                if p.warnings.is_empty() {
-                    String::new()
-                } else {
-                    format!("  ! {}", printable(&p.warnings.join("; ")))
-                }
-            );
-        }
-    }
-    out
+    crate::listing::schedules(days)
 }
 
 /// Sends one command and returns its data.

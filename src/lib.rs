@@ -25,6 +25,7 @@
 //! - [`store`]: the sled store: every pipeline stage, checkpoint and side effect.
 //! - [`summary`]: the text of a crew member's notification, and change diffs.
 //! - [`weather`]: a forecast summarised over the shift, warnings and kit.
+//! - [`listing`]: the human listings of `mp2ctl`: every field of a day, plans.
 //! - [`control`]: the `mp2ctl` ⇄ `mp2d` socket protocol and its client.
 //! - [`terminal`]: mail-borne text made safe to print (escape sequences).
 
@@ -39,6 +40,7 @@ pub mod fixtures;
 pub mod geo;
 pub mod ics;
 pub mod layout;
+pub mod listing;
 pub mod mail;
 pub mod model;
 pub mod parse;

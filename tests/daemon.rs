@@ -765,3 +765,150 @@ fn audit_lists_every_mutating_command_with_who_when_and_outcome() {
         );
     }
 }
+
+/// Issue 9: `status`, `schedules` and `history` as a person reads them: one
+/// line per stage and integration (limiter and breaker actors behind their
+/// integration), what the rate-limit count means, rejected mail apart from
+/// done; every field of a day with `?` and a reason where the sheet is
+/// silent; the mail's own date beside when mp2 took it.
+#[test]
+fn human_status_schedules_and_history_read_for_people() {
+    let mut d = Daemon::new(&cfg("fault_injection = false"));
+    d.start();
+    let (n, _) = deliver_demo(&d);
+    d.wait_until("every message handled", Duration::from_secs(60), |d| {
+        all_handled(d, n)
+    });
+    let ctl = |args: &[&str]| {
+        let out = std::process::Command::new(support::mp2ctl())
+            .arg("--config")
+            .arg(&d.config)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+
+    let s = d.status().unwrap();
+    let rejected = demo_mails().iter().filter(|m| !m.matched).count();
+    assert!(rejected > 0, "the demo holds mail the filter turns away");
+    assert_eq!(s.messages.rejected as usize, rejected, "{s:?}");
+    let text = ctl(&["status"]);
+    let mail = text.lines().find(|l| l.starts_with("mail: ")).unwrap();
+    let done = n - rejected;
+    assert!(
+        mail.contains(&format!("{n} seen"))
+            && mail.contains(&format!("({done} done"))
+            && mail.contains(&format!("{rejected} rejected by the filter")),
+        "{mail}"
+    );
+    assert!(!mail.contains(&format!("{n} done")), "{mail}");
+    assert!(
+        !text.contains("limiter.") && !text.contains("breaker."),
+        "{text}"
+    );
+    for w in WORKERS {
+        let rows: Vec<_> = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with(&format!("{w} ")))
+            .collect();
+        assert_eq!(rows.len(), 1, "{w}: {text}");
+        assert!(rows[0].contains("running"), "{text}");
+    }
+    for i in &s.integrations {
+        let row = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{} ", i.name)))
+            .unwrap_or_else(|| panic!("no {} line: {text}", i.name));
+        assert!(row.contains(&format!("{} calls", i.calls)), "{row}");
+        if i.rate_limited > 0 {
+            assert!(
+                row.contains(&format!("{} waited for the rate limit", i.rate_limited)),
+                "{row}"
+            );
+        }
+    }
+    if s.integrations.iter().any(|i| i.rate_limited > 0) {
+        assert!(text.contains("pacing, not failures"), "{text}");
+    }
+    let lines = text.lines().count();
+    assert!(lines <= 20, "one line per stage and integration: {text}");
+
+    let days: Vec<ScheduleEntry> =
+        serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap();
+    let text = ctl(&["schedules"]);
+    let sections: Vec<&str> = text
+        .split("\n\n")
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    assert_eq!(sections.len(), days.len(), "{text}");
+    let mut unknown_wrap = 0;
+    for (e, section) in days.iter().zip(&sections) {
+        assert!(section.starts_with(&e.date), "{section}");
+        let row = |label: &str| {
+            section
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{label}:")))
+                .unwrap_or_else(|| panic!("no {label}: in {section}"))
+        };
+        for label in [
+            "shoot day",
+            "version",
+            "call",
+            "wrap",
+            "base",
+            "set",
+            "scenes",
+            "departments",
+            "weather",
+        ] {
+            row(label);
+        }
+        match &e.schedule.wrap_time {
+            Some(w) => assert!(row("wrap").ends_with(w.as_str()), "{section}"),
+            None => {
+                assert!(row("wrap").contains("? (not on the sheet)"), "{section}");
+                unknown_wrap += 1;
+            }
+        }
+        if e.schedule.shoot_day.is_none() {
+            assert!(row("shoot day").contains("? ("), "{section}");
+        }
+        for p in &e.plans {
+            let l = section
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{} ", p.crew)))
+                .unwrap();
+            for t in [&p.wake_up, &p.departure, &p.arrivals.location, &p.call] {
+                assert!(l.contains(&t[11..16]), "{l}");
+            }
+            assert!(l.contains("wake"), "{l}");
+        }
+    }
+    assert!(
+        unknown_wrap > 0,
+        "the demo has a day whose sheet gives no wrap"
+    );
+
+    let h: Vec<HistoryEntry> = serde_json::from_value(d.call(Command::History).unwrap()).unwrap();
+    let text = ctl(&["history"]);
+    for e in &h {
+        let date = e
+            .date
+            .as_deref()
+            .expect("every demo mail has a Date: header");
+        let sent = chrono::DateTime::parse_from_rfc2822(date)
+            .unwrap()
+            .format("%Y-%m-%d %H:%M")
+            .to_string();
+        let l = text
+            .lines()
+            .find(|l| l.contains(&e.message_id))
+            .unwrap_or_else(|| panic!("{} not listed: {text}", e.message_id));
+        assert!(
+            l.contains(&format!("taken {}", e.received)) && l.contains(&format!("sent {sent}")),
+            "{l}"
+        );
+    }
+}

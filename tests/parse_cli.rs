@@ -377,3 +377,115 @@ fn nesting_and_inflation_past_the_caps_exit_1_with_errors() {
         );
     }
 }
+
+/// The human lines of `mp2ctl parse` per shooting day: the two-space date
+/// heading, then its field lines.
+fn human_days(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut days: Vec<(String, Vec<String>)> = Vec::new();
+    for l in text.lines() {
+        let is_date = l.len() == 12
+            && l.starts_with("  ")
+            && l[2..].chars().filter(|c| *c == '-').count() == 2;
+        if is_date {
+            days.push((l.trim().to_string(), vec![]));
+        } else if let (Some(d), true) = (days.last_mut(), l.starts_with("    ")) {
+            d.1.push(l.trim().to_string());
+        }
+    }
+    days
+}
+
+/// Issue 9: `parse` prints every field; `?` only where the sheet is silent,
+/// with why; a stated value the reader doubts marked `(uncertain: …)`.
+#[test]
+fn parse_human_output_shows_every_field_unknowns_and_doubts() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo.pdf");
+    std::fs::write(&demo, &demo_mails()[0].pdfs[0].1).unwrap();
+    // Two different general calls: the reader states one and doubts it.
+    let conflict = mp2::fixtures::world::world_sheets(3)
+        .into_iter()
+        .find(|s| s.family == "pl_agency_conflict")
+        .unwrap();
+    let doubtful = dir.path().join("conflict.pdf");
+    std::fs::write(&doubtful, &conflict.pdf).unwrap();
+    let mut doubts_seen = 0;
+    for f in [&demo, &doubtful] {
+        let (_, json, _) = parse(&[f], &[]);
+        let out = Command::new(support::mp2ctl())
+            .arg("parse")
+            .arg(f)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let days = human_days(&text);
+        let want = json[0]["schedules"].as_array().unwrap();
+        assert_eq!(days.len(), want.len(), "{text}");
+        for ((date, lines), day) in days.iter().zip(want) {
+            assert_eq!(date, day["date"].as_str().unwrap());
+            let row = |label: &str| {
+                lines
+                    .iter()
+                    .find(|l| l.starts_with(&format!("{label}:")))
+                    .unwrap_or_else(|| panic!("no {label}: line in {text}"))
+                    .clone()
+            };
+            for label in [
+                "date",
+                "shoot day",
+                "version",
+                "call",
+                "wrap",
+                "base",
+                "set",
+                "scenes",
+                "departments",
+                "confidence",
+            ] {
+                row(label);
+            }
+            assert!(lines.iter().any(|l| l.starts_with("location:")), "{text}");
+            assert!(lines.iter().any(|l| l.starts_with("contact")), "{text}");
+            assert!(lines.iter().any(|l| l.starts_with("crew call")), "{text}");
+            let uncertain: Vec<&str> = day["uncertain"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            for (key, label) in [
+                ("call_time", "call"),
+                ("wrap_time", "wrap"),
+                ("shoot_day", "shoot day"),
+            ] {
+                let line = row(label);
+                match &day[key] {
+                    serde_json::Value::Null => {
+                        assert!(
+                            line.contains(": ? ("),
+                            "{key} unknown needs a reason: {line}"
+                        )
+                    }
+                    v => {
+                        let v = v.to_string().trim_matches('"').to_string();
+                        assert!(line.contains(&v), "{key}: {line}");
+                        assert!(!line.contains('?'), "{key} is stated: {line}");
+                        let marked = line.contains("(uncertain: ");
+                        assert_eq!(marked, uncertain.contains(&key), "{key}: {line}");
+                        doubts_seen += marked as usize;
+                    }
+                }
+            }
+            if day["wrap_time"].is_null() {
+                assert!(
+                    row("wrap").contains("? (not on the sheet)") || row("wrap").contains("? (")
+                );
+            }
+        }
+    }
+    assert!(
+        doubts_seen > 0,
+        "the conflicting sheet's call is marked uncertain"
+    );
+}

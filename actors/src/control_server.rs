@@ -267,6 +267,7 @@ pub fn history(ctx: &Ctx) -> Result<Vec<HistoryEntry>, String> {
             from: m.from,
             subject: m.subject,
             received: m.received,
+            date: m.date,
             matched: m.matched,
             verdict: m.verdict,
             reason: m.reason,

@@ -38,6 +38,7 @@ impl Intake {
             from: String::new(),
             subject: String::new(),
             received,
+            date: None,
             matched: false,
             verdict: "rejected".into(),
             reason: String::new(),
@@ -54,6 +55,7 @@ impl Intake {
                 rec.message_id = s.message_id.unwrap_or_default();
                 rec.from = s.from.unwrap_or_default();
                 rec.subject = s.subject.unwrap_or_default();
+                rec.date = s.date;
                 rec.matched = s.matched;
                 rec.reason = s.reason;
                 rec.verdict = if s.matched {

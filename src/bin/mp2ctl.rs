@@ -6,12 +6,17 @@
 //! that could not be read, a refused command, no daemon), 2 bad usage or an
 //! invalid configuration.
 
+// The crate root sits in src/bin/, beside the other binaries; its modules
+// live in a folder of its own.
+#[path = "mp2ctl/human.rs"]
+mod human;
+
 use clap::{Parser, Subcommand};
+use human::*;
 use mp2::config::Config;
-use mp2::control::{self, Command, HistoryEntry, ScheduleEntry, StatusReport};
+use mp2::control::{self, Command, HistoryEntry, ScheduleEntry};
 use mp2::parse::{parse_path, ParseOptions};
 use mp2::terminal::printable;
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -31,13 +36,29 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Show the daemon's health: actors, integrations, message counts.
+    /// Show the daemon's health: one line per pipeline stage and per
+    /// integration (calls, failures, calls held back by the rate limit or
+    /// refused by an open breaker), the mail counts (schedule e-mails done
+    /// apart from mail the filter rejected), and why it is degraded.
+    #[command(
+        after_help = "Examples:\n  mp2ctl status\n  mp2ctl --socket /run/mp2/mp2.sock status --json | jq .integrations"
+    )]
     Status {
+        /// Print the CONTRACT §4 JSON document instead (state, uptime_s,
+        /// actors, integrations, messages, schedules, attention).
         #[arg(long)]
         json: bool,
     },
-    /// List known shooting days (newest version) with each crew member's plan.
+    /// List known shooting days (newest version) with every field the sheet
+    /// states, the forecast, and each crew member's plan (wake-up,
+    /// departure, arrivals, call, drive, kit). A field the sheet does not
+    /// state reads `? (why)`; one the reader is unsure of `(uncertain: why)`.
+    #[command(
+        after_help = "Examples:\n  mp2ctl schedules\n  mp2ctl schedules --history 2024-03-15\n  mp2ctl schedules --json | jq '.[0].plans'"
+    )]
     Schedules {
+        /// Print a JSON array (CONTRACT §4a), one object per day: date,
+        /// revision, message_id, schedule, weather, plans.
         #[arg(long)]
         json: bool,
         /// Instead, every version of this day: its source message, what
@@ -48,7 +69,12 @@ enum Cmd {
     /// What a person must look at: days with a missing or uncertain date,
     /// call time or location, messages that could not be read,
     /// notifications given up on.
+    #[command(
+        after_help = "Examples:\n  mp2ctl attention\n  mp2ctl attention dismiss 3\n  mp2ctl attention --json"
+    )]
     Attention {
+        /// Print a JSON array of the items: id, date, message_id, subject,
+        /// reason, fields, since.
         #[arg(long)]
         json: bool,
         #[command(subcommand)]
@@ -60,6 +86,10 @@ enum Cmd {
     /// department_calls.Kamera=06:30 set_type=EXT scenes=45,46 shoot_day=23
     /// cancelled=true. The day is planned again and the crew are told;
     /// later sheets of the same layout are read with what it taught.
+    /// Mutating: root or the daemon's user or group only.
+    #[command(
+        after_help = "Examples:\n  mp2ctl correct 2024-03-15 call_time=07:00\n  mp2ctl correct 2024-03-15 location.address='Plac Zamkowy 4, 00-277 Warszawa' department_calls.Kamera=06:30"
+    )]
     Correct {
         #[arg(value_name = "DATE")]
         date: String,
@@ -67,18 +97,32 @@ enum Cmd {
         fields: Vec<String>,
     },
     /// The reading rules corrections taught, per sender and layout.
+    #[command(after_help = "Examples:\n  mp2ctl layouts\n  mp2ctl layouts forget r1")]
     Layouts {
+        /// Print the rules as a JSON array: id, sender, fingerprint, field,
+        /// label, direction, learned_at.
         #[arg(long)]
         json: bool,
         #[command(subcommand)]
         what: Option<LayoutsCmd>,
     },
-    /// List handled messages, newest first: verdict, stage, errors.
+    /// List handled messages, newest first: when mp2 took each in and when
+    /// it was sent (its Date: header), verdict, stage, why, errors.
+    #[command(
+        after_help = "Examples:\n  mp2ctl history | head\n  mp2ctl history --json | jq '.[] | select(.stage == \"failed\")'"
+    )]
     History {
+        /// Print a JSON array (CONTRACT §4b), newest first: message_id,
+        /// from, subject, received, date, matched, verdict, reason, stage,
+        /// errors.
         #[arg(long)]
         json: bool,
     },
-    /// Run a message through the pipeline again (by Message-ID).
+    /// Run a message through the pipeline again (by Message-ID, as
+    /// `history` shows it).
+    #[command(
+        after_help = "Example:\n  mp2ctl reprocess '<e9f2923c607b7d66.3fc810df@mail.gmail.com>'"
+    )]
     Reprocess {
         #[arg(value_name = "MESSAGE-ID")]
         message_id: String,
@@ -101,20 +145,28 @@ enum Cmd {
         json: bool,
     },
     /// Fault injection for tests (refused unless daemon.fault_injection = true).
+    #[command(after_help = "Example:\n  mp2ctl fault panic route_planner")]
     Fault {
         #[command(subcommand)]
         what: Fault,
     },
     /// Parse PDFs and e-mails offline and print what they say (no daemon needed).
     /// With --config, that file's [filter] decides which e-mails match.
+    /// Prints every field of each shooting day found.
+    #[command(
+        after_help = "Examples:\n  mp2ctl parse callsheet.pdf\n  mp2ctl --config /etc/mp2/mp2.toml parse mail.eml --json"
+    )]
     Parse {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
-        /// One JSON document per file, one per line.
+        /// One JSON document per file, one per line (CONTRACT §1): source,
+        /// kind, email, schedules, errors.
         #[arg(long)]
         json: bool,
     },
-    /// Validate a configuration file (no daemon needed).
+    /// Validate a configuration file (no daemon needed): errors name the
+    /// file, line and key; warnings (keys nothing reads) come apart.
+    #[command(after_help = "Example:\n  mp2ctl check-config /etc/mp2/mp2.toml")]
     CheckConfig {
         #[arg(value_name = "FILE")]
         file: PathBuf,
@@ -131,6 +183,7 @@ enum Cmd {
 #[derive(Subcommand)]
 enum AttentionCmd {
     /// Take item N off the list without a correction.
+    #[command(after_help = "Example:\n  mp2ctl attention dismiss 3")]
     Dismiss {
         #[arg(value_name = "N")]
         id: u64,
@@ -140,6 +193,7 @@ enum AttentionCmd {
 #[derive(Subcommand)]
 enum LayoutsCmd {
     /// Forget a learned rule; later sheets are read without it.
+    #[command(after_help = "Example:\n  mp2ctl layouts forget r1")]
     Forget {
         #[arg(value_name = "ID")]
         id: String,
@@ -149,6 +203,7 @@ enum LayoutsCmd {
 #[derive(Subcommand)]
 enum Fault {
     /// Make an actor panic, to watch the supervisor restart it.
+    #[command(after_help = "Example:\n  mp2ctl fault panic notifier")]
     Panic {
         #[arg(value_name = "ACTOR")]
         actor: String,
@@ -369,216 +424,6 @@ fn parse(cli: &Cli, files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// A JSON string value made printable, else `default`.
-fn text<'a>(v: &'a serde_json::Value, default: &'a str) -> Cow<'a, str> {
-    printable(v.as_str().unwrap_or(default))
-}
-
-fn print_parse(path: &Path, r: &mp2::model::ParseResult) {
-    println!("{}", printable(&path.display().to_string()));
-    if let Some(e) = &r.email {
-        println!(
-            "  from {} — \"{}\"",
-            printable(e.from.as_deref().unwrap_or("?")),
-            printable(e.subject.as_deref().unwrap_or(""))
-        );
-        println!("  {}", printable(&e.reason));
-    }
-    for d in &r.schedules {
-        let rev = d
-            .revision
-            .map(|r| format!(" (wersja {r})"))
-            .unwrap_or_default();
-        println!(
-            "  {}{}: call {} wrap {} — {}",
-            d.date,
-            rev,
-            printable(d.call_time.as_deref().unwrap_or("?")),
-            printable(d.wrap_time.as_deref().unwrap_or("?")),
-            printable(
-                d.locations
-                    .first()
-                    .and_then(|l| l.address.as_deref())
-                    .unwrap_or("no location")
-            )
-        );
-        for w in &d.warnings {
-            println!("    ! {}", printable(w));
-        }
-    }
-    for e in &r.errors {
-        println!("  error: {}", printable(e));
-    }
-}
-
-fn print_status(s: &StatusReport) {
-    println!(
-        "mp2d {} — up {}s, {} shooting days",
-        s.state, s.uptime_s, s.schedules
-    );
-    let m = &s.messages;
-    println!(
-        "messages: {} seen, {} matched, {} done, {} failed, {} in flight",
-        m.seen, m.matched, m.done, m.failed, m.in_flight
-    );
-    if let Some(b) = &s.backfill {
-        println!("backfill: {}/{}", b.done, b.total);
-    }
-    println!("{:<18} {:<10} {}", "ACTOR", "STATUS", "RESTARTS");
-    for a in &s.actors {
-        println!("{:<18} {:<10} {}", a.name, a.status, a.restarts);
-    }
-    println!(
-        "{:<10} {:<10} {:>6} {:>8} {:>8} {:>8}",
-        "INTEGR.", "BREAKER", "CALLS", "FAILED", "REJECTED", "LIMITED"
-    );
-    for i in &s.integrations {
-        println!(
-            "{:<10} {:<10} {:>6} {:>8} {:>8} {:>8}",
-            i.name, i.breaker, i.calls, i.failures, i.rejected, i.rate_limited
-        );
-    }
-    for p in &s.problems {
-        println!("! {}", printable(p));
-    }
-    if s.attention > 0 {
-        println!("needs attention ({}, see `mp2ctl attention`):", s.attention);
-        for a in &s.attention_items {
-            println!("  {}", printable(a));
-        }
-    }
-}
-
-fn print_attention(data: &serde_json::Value) {
-    let items = data.as_array().cloned().unwrap_or_default();
-    if items.is_empty() {
-        println!("nothing needs attention");
-    }
-    for i in items {
-        println!(
-            "#{}  {}  {}",
-            i["id"],
-            text(&i["date"], "-"),
-            text(&i["since"], "")
-        );
-        println!("    {}", text(&i["reason"], ""));
-        if let Some(subject) = i["subject"].as_str() {
-            println!("    subject: {}", printable(subject));
-        }
-    }
-}
-
-fn print_correction(data: &serde_json::Value) {
-    let list = |k: &str| {
-        data[k]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str())
-                    .map(printable)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_default()
-    };
-    println!(
-        "{} corrected by {} (version {}): {}",
-        text(&data["date"], "?"),
-        text(&data["by"], "?"),
-        data["version"],
-        list("corrected")
-    );
-    if let Some(from) = data["moved_from"].as_str() {
-        println!(
-            "moved from {}: its calendar events are removed",
-            printable(from)
-        );
-    }
-    let learned = list("learned");
-    if !learned.is_empty() {
-        println!("learned rule(s) {learned} for this layout (`mp2ctl layouts`)");
-    }
-    println!("planning again; the crew get the change");
-}
-
-fn print_layouts(data: &serde_json::Value) {
-    let rules = data.as_array().cloned().unwrap_or_default();
-    if rules.is_empty() {
-        println!("no rules learned yet");
-    }
-    for r in rules {
-        println!(
-            "{}  {}  layout {}  {} ← \"{}\" ({})  learned {}",
-            text(&r["id"], "?"),
-            text(&r["sender"], "?"),
-            text(&r["fingerprint"], "?"),
-            text(&r["field"], "?"),
-            text(&r["label"], "?"),
-            text(&r["direction"], "?"),
-            text(&r["learned_at"], "?"),
-        );
-    }
-}
-
-fn print_day_history(data: &serde_json::Value) {
-    println!("{}", text(&data["date"], "?"));
-    for v in data["versions"].as_array().cloned().unwrap_or_default() {
-        println!(
-            "  v{} {}{}  {} \"{}\" ({})",
-            v["version"],
-            text(&v["at"], ""),
-            if v["cancelled"] == true {
-                "  CANCELLED"
-            } else {
-                ""
-            },
-            text(&v["message_id"], ""),
-            text(&v["subject"], ""),
-            text(&v["from"], ""),
-        );
-        if let Some(n) = v["note"].as_str() {
-            println!("      {}", printable(n));
-        }
-        for c in v["changes"].as_array().cloned().unwrap_or_default() {
-            println!("      {}", text(&c, ""));
-        }
-    }
-    for c in data["corrections"].as_array().cloned().unwrap_or_default() {
-        println!(
-            "  correction {} by {} (uid {}): {}={} (the sheet said \"{}\")",
-            text(&c["at"], ""),
-            text(&c["user"], ""),
-            c["uid"],
-            text(&c["field"], ""),
-            text(&c["edit"]["value"], ""),
-            text(&c["was"], "")
-        );
-    }
-}
-
-fn print_schedules(days: &[ScheduleEntry]) {
-    print!("{}", control::render_schedules(days));
-}
-
-fn print_history(h: &[HistoryEntry]) {
-    for m in h {
-        println!(
-            "{}  {:<9} {:<9} {}  {}",
-            printable(&m.received),
-            printable(&m.verdict),
-            m.stage.as_str(),
-            printable(&m.message_id),
-            printable(&m.subject)
-        );
-        if !m.reason.is_empty() {
-            println!("    {}", printable(&m.reason));
-        }
-        for e in &m.errors {
-            println!("    error: {}", printable(e));
-        }
-    }
 }
 
 /// Man pages and completions from this file's clap definition, so they

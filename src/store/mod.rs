@@ -108,6 +108,10 @@ pub struct MessageRecord {
     pub subject: String,
     /// When the daemon took it in (ISO 8601).
     pub received: String,
+    /// The message's own `Date:` header as printed, when it has one: when
+    /// the office sent it, which `received` is not after a backlog.
+    #[serde(default)]
+    pub date: Option<String>,
     pub matched: bool,
     /// `accepted`, `rejected`, `spoofed`, `error`, `pending`.
     pub verdict: String,
@@ -655,7 +659,10 @@ impl Store {
                 Stage::Failed => c.failed += 1,
                 _ if backlog => c.in_flight += 1,
                 Stage::Notified => c.done += 1,
-                Stage::Seen if !m.matched && m.verdict != "pending" => c.done += 1,
+                Stage::Seen if !m.matched && m.verdict != "pending" => {
+                    c.done += 1;
+                    c.rejected += 1;
+                }
                 _ => c.in_flight += 1,
             }
         }
@@ -676,6 +683,10 @@ pub struct MessageCounts {
     pub done: u64,
     pub failed: u64,
     pub in_flight: u64,
+    /// Of `done`: mail the filter turned away (not a schedule, spoofed).
+    /// `done` counts them too, as it always has; people read them apart.
+    #[serde(default)]
+    pub rejected: u64,
 }
 
 /// sled reports another holder of its file lock as `WouldBlock`.
@@ -717,6 +728,7 @@ mod tests {
             from: "a@b".into(),
             subject: "s".into(),
             received: "2024-01-01T00:00:00Z".into(),
+            date: None,
             matched: true,
             verdict: "pending".into(),
             reason: String::new(),

@@ -134,13 +134,13 @@ async fn show_demo_result(ctx: mp2_actors::ctx::Ctx, dir: PathBuf) {
     let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let mut out = String::from("\n=== mp2 demo: the inbox is handled ===\n");
     if let Ok(s) = status {
-        let m = s.messages;
         out.push_str(&format!(
-            "messages: {} seen, {} matched, {} done, {} failed; {} shooting days\n\n",
-            m.seen, m.matched, m.done, m.failed, s.schedules
+            "messages: {}; {} shooting days\n\n",
+            mp2::listing::message_line(&s.messages),
+            s.schedules
         ));
     }
-    out.push_str(&mp2::control::render_schedules(&days));
+    out.push_str(&mp2::listing::schedules_brief(&days));
     let cfg = &ctx.cfg;
     out.push_str(&format!(
         "\ncalendars (ICS):      {}\ne-mails sent (.eml): {}\nSMS sent (.json):    {}\n",
