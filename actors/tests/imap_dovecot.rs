@@ -516,6 +516,30 @@ fn a_sink_failure_is_retried_without_losing_the_message() {
     rig.stop();
 }
 
+/// Found by chaos (issue 11): a power cut that rolls the store back to an
+/// earlier copy left messages the daemon had marked since then carrying
+/// the mark, and they were skipped for good. The store decides, not the
+/// server's mark: a marked message the store does not know is taken again.
+#[test]
+fn a_marked_message_a_rolled_back_store_does_not_know_is_taken_again() {
+    let d = dovecot_or_skip!(Options::default());
+    let mut first = Rig::start(plain_cfg(&d), password(PASSWORD), quick());
+    d.append("INBOX", &message(LISTED, 1));
+    wait_until("taken and marked", Duration::from_secs(10), || {
+        first.sink.count() == 1 && d.flags("INBOX")[0].1.iter().any(|f| f == "$MP2Handled")
+    });
+    first.stop();
+    // The store as it was before: no message, no checkpoint.
+    let mut second = Rig::start(plain_cfg(&d), password(PASSWORD), quick());
+    wait_until("taken again", Duration::from_secs(10), || {
+        second.sink.count() == 1
+    });
+    let got = second.sink.new_ones();
+    assert_eq!(got.len(), 1);
+    assert_eq!(message_id(&got[0].bytes), "<msg-1@mp2.test>");
+    second.stop();
+}
+
 #[test]
 fn tls_trusts_ca_file_and_refuses_a_wrong_ca() {
     let d = dovecot_or_skip!(Options::default());

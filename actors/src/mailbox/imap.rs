@@ -9,7 +9,9 @@
 //!   every new UID; only messages whose outer `From:` address is listed in
 //!   `[filter].senders` and that fit `max_message_bytes` are downloaded
 //!   (`BODY.PEEK[]`, so nothing is marked read by looking). Messages already
-//!   carrying `mark_keyword` are skipped.
+//!   carrying `mark_keyword` are skipped when the store knows them; a mark
+//!   the store does not know (a store rolled back by a power cut or restored
+//!   from a backup) is taken again.
 //! - **Emits** each candidate to [`Sink::accept`] as
 //!   `imap:FOLDER:UIDVALIDITY:UID`, and **acknowledges** only after `Ok`: it
 //!   sets `mark_keyword` (or `\Seen` where the folder takes no keywords) or

@@ -338,7 +338,12 @@ impl Folder<'_> {
     /// Decides about one message and, for a candidate, downloads, hands over
     /// and marks it.
     fn consider(&mut self, uid: u32, head: &Head) -> Result<(), WatchError> {
-        if self.keywords && head.marked {
+        let origin = format!("imap:{}:{}:{}", self.w.imap.folder, self.uidvalidity, uid);
+        let known = self.w.links.sink.knows_origin(&origin);
+        // A mark the store does not know of is a store that lost what it
+        // had taken (rolled back by a power cut, restored from a backup):
+        // the server's mark is not proof, the store is, so take it again.
+        if self.keywords && head.marked && known {
             self.tally.already_marked += 1;
             // Marked but still here: a move that failed last time.
             return self.relocate(uid);
@@ -351,8 +356,7 @@ impl Folder<'_> {
             self.tally.not_listed += 1;
             return Ok(());
         }
-        let origin = format!("imap:{}:{}:{}", self.w.imap.folder, self.uidvalidity, uid);
-        if self.w.links.sink.knows_origin(&origin) {
+        if known {
             // Accepted before, but the mark did not make it (crash, lost
             // connection): only the mark is missing.
             return self.acknowledge(uid);
