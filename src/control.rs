@@ -7,7 +7,7 @@
 //! only to root or the daemon's own user or group, checked with SO_PEERCRED.
 
 use crate::plan::CrewPlan;
-pub use crate::store::MessageCounts;
+pub use crate::store::{MessageCounts, OutboxCounts};
 use crate::store::Stage;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
@@ -147,6 +147,9 @@ pub struct StatusReport {
     /// Those items, `#N reason`, for the human listing.
     #[serde(default)]
     pub attention_items: Vec<String>,
+    /// Crew notifications by delivery state (an addition to CONTRACT §4).
+    #[serde(default)]
+    pub outbox: OutboxCounts,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

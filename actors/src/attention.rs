@@ -13,11 +13,13 @@
 //! not told before a stop.
 
 use crate::ctx::Ctx;
+use crate::email::{Email, Mailer};
 use crate::guard::Guard;
-use crate::notifier::{file_name, smtp_transport, write_file, Message};
+use crate::notifier::Message;
+use crate::outbox::file_stem;
 use mp2::attention::{self, Source};
-use mp2::config::{CrewMember, EmailTransportKind};
-use mp2::store::{Effect, MessageRecord, NewAttention, Stage};
+use mp2::config::CrewMember;
+use mp2::store::{Effect, MessageRecord, NewAttention, OutboxEntry, Stage};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -235,82 +237,54 @@ pub async fn tell(ctx: &Ctx) -> bool {
 
 /// One e-mail to one coordinator, through the `smtp` guard.
 async fn send(ctx: &Ctx, to: &str, key: &str, subject: &str, body: &str) -> Result<(), String> {
-    let Some(cfg) = ctx.cfg.notify.email.clone() else {
+    if ctx.cfg.notify.email.is_none() {
         return Err("notify.email is not configured; coordinators cannot be e-mailed".into());
-    };
-    let msg = lettre::Message::builder()
-        .from(
-            cfg.from
-                .parse()
-                .map_err(|e| format!("notify.email.from: {e}"))?,
-        )
-        .to(to
-            .parse()
-            .map_err(|e| format!("production.coordinators {to:?}: {e}"))?)
-        .subject(subject.to_string())
-        .message_id(Some(format!("<{}@mp2>", file_name(key).replace('@', "."))))
-        .header(lettre::message::header::ContentType::TEXT_PLAIN)
-        .body(body.to_string())
-        .map_err(|e| e.to_string())?;
-    let guard = Guard::new(ctx, "smtp");
-    match cfg.transport {
-        EmailTransportKind::File => {
-            let dir = cfg.dir.clone().ok_or("notify.email.dir is not set")?;
-            let path = dir.join(format!("{}.eml", file_name(key)));
-            write_file(&guard, path, msg.formatted()).await
-        }
-        EmailTransportKind::Smtp => {
-            use lettre::AsyncTransport;
-            let transport = smtp_transport(ctx, &cfg)?;
-            guard
-                .call(async move {
-                    transport
-                        .send(msg)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                })
-                .await
-                .map_err(|e| e.to_string())
-        }
     }
+    let mailer = Mailer::new(&ctx.cfg).map_err(|e| e.to_string())?;
+    let stem = file_stem(key);
+    let message_id = format!("<{}@mp2>", stem.replace('@', "."));
+    let mail = Email {
+        to_name: None,
+        to,
+        to_what: "production.coordinators",
+        subject,
+        body,
+        message_id: &message_id,
+        file_stem: &stem,
+    };
+    Guard::new(ctx, "smtp")
+        .call(mailer.send(&mail))
+        .await
+        .map_err(|e| e.to_string())
 }
 
-/// A crash hid whether a notification went out, and it will not be sent
-/// again: the crew member may not know their day, so a person is asked.
-/// `key` is the notifier's `notify:CREW:DATE:vVERSION:CHANNEL`.
-pub fn notification_given_up(ctx: &Ctx, crew: &CrewMember, key: &str) {
-    let parts: Vec<&str> = key.split(':').collect();
-    let (Some(date), Some(channel)) = (parts.get(2), parts.last()) else {
-        return;
+/// A crew notification was given up (`why`: refused for good, out of
+/// attempts): the crew member may not know their day, so a person is asked.
+pub fn notification_given_up(ctx: &Ctx, entry: &OutboxEntry, why: &str) {
+    let day = ctx.store.day(&entry.date).ok().flatten();
+    let rec = match &entry.message {
+        Some(k) => ctx.store.message(k).ok().flatten(),
+        None => day
+            .as_ref()
+            .and_then(|d| ctx.store.find_message(&d.message_id).ok().flatten()),
     };
-    let day = ctx.store.day(date).ok().flatten();
-    let rec = day
-        .as_ref()
-        .and_then(|d| ctx.store.find_message(&d.message_id).ok().flatten());
     let src = match &rec {
         Some(r) => source(r, &[]),
         None => Source {
-            key: key.to_string(),
+            key: entry.key.clone(),
             message_id: day.map(|d| d.message_id).unwrap_or_default(),
             ..Default::default()
         },
     };
-    let why = match ctx.cfg.production.language {
-        mp2::config::Language::Pl => "wysyłkę przerwało zatrzymanie mp2d i nie wiadomo, czy doszła",
-        mp2::config::Language::En => {
-            "a stop of mp2d interrupted the send and it is not known whether it arrived"
-        }
-    };
     let mut item = attention::notification_given_up(
         &src,
-        &crew.id,
-        date,
-        channel,
+        &entry.crew,
+        &entry.date,
+        &entry.channel,
         why,
         ctx.cfg.production.language,
     );
-    item.key = format!("{key}:given_up");
+    item.key = format!("{}:given_up", entry.key);
     raise(ctx, item);
 }
 

@@ -204,6 +204,7 @@ pub fn status(ctx: &Ctx) -> Result<StatusReport, String> {
             .iter()
             .map(|i| format!("#{} {}", i.id, i.reason))
             .collect(),
+        outbox: ctx.store.outbox_counts().map_err(|e| e.to_string())?,
     })
 }
 

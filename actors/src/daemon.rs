@@ -50,6 +50,8 @@ pub async fn run(cfg: Config, on_ready: impl FnOnce(Ctx)) -> Result<(), String> 
     on_ready(ctx.clone());
     // Whatever needed attention but was not told before the last stop.
     crate::attention::tell_soon(&ctx);
+    // Notifications waiting for a retry, or cut off by the last stop.
+    crate::outbox::start(&ctx);
 
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM: stopping"),

@@ -18,6 +18,10 @@
 //!   the stages `seen → parsed → planned → synced → notified`.
 //! - [`calendar`]: the calendar providers behind `calendar_syncer` (ICS
 //!   files, CalDAV, Google Calendar).
+//! - [`outbox`]: sending the crew's notifications from their store
+//!   entries, with retries, and judging a send a kill cut off;
+//!   [`email`], [`sms`]: the SMTP and Twilio clients, each with its typed
+//!   error that knows whether to retry.
 //! - [`routes`]: travel times from Google Routes, OSRM or the estimate.
 //! - [`weather_poller`]: forecasts of upcoming days.
 //! - [`attention`]: "needs attention" items raised where the pipeline
@@ -26,7 +30,8 @@
 //!   its person-in-the-loop commands (`attention`, `correct`, `layouts`);
 //!   [`peer`]: who the caller is and whether they may change things.
 //! - [`http`]: the one HTTP client (per `ca_file`) and URL-free error wording.
-//! - [`retry`]: backoff delays (the one user of the `backoff` crate).
+//! - [`retry`]: backoff delays (the one user of the `backoff` crate) and the
+//!   classes of failure (transient, permanent, in doubt).
 //! - [`logging`], [`sdnotify`]: journal/stderr logs, systemd readiness.
 
 pub mod attention;
@@ -36,6 +41,7 @@ pub mod control_server;
 pub mod corrections;
 pub mod ctx;
 pub mod daemon;
+pub mod email;
 pub mod failure;
 pub mod guard;
 pub mod http;
@@ -45,6 +51,7 @@ pub mod logging;
 pub mod mailbox;
 pub mod mailbox_watcher;
 pub mod notifier;
+pub mod outbox;
 pub mod parser_pool;
 pub mod peer;
 pub mod pipeline;
@@ -53,5 +60,6 @@ pub mod retry;
 pub mod route_planner;
 pub mod routes;
 pub mod sdnotify;
+pub mod sms;
 pub mod supervisor;
 pub mod weather_poller;

@@ -1,21 +1,21 @@
 //! The `notifier` stage: `synced` → `notified`.
 //!
 //! Contract: for every day a message stated, every crew member and every
-//! channel they chose, sends their day summary (or what changed, for a new
-//! version) through the `smtp` or `sms` guard. Each send is keyed
-//! `notify:CREW:DATE:vVERSION:CHANNEL`: an intent is flushed before the send
-//! and completion after. After a crash between the two, file transports
-//! write again (same file name, same bytes), while SMTP and Twilio sends are
-//! not repeated — a lost notification is better than the same one twice at
-//! 4 am; the log says which. Days whose call has passed are skipped unless
-//! `notify.past_days`.
+//! channel they chose, puts their day summary (or what changed, for a new
+//! version; or the cancellation) in the outbox as one entry keyed
+//! `notify:CREW:DATE:vVERSION:CHANNEL` (flushed), then has the outbox
+//! deliver it (see [`crate::outbox`] for sending, retries and what a kill
+//! mid-send means). The message becomes `notified` only when every entry is
+//! `sent`; while one is waiting for its provider, the stage asks to be
+//! retried when it is due; when one is `dead`, the message is `failed` with
+//! the reason (and the notification is a "needs attention" item). Days whose
+//! call has passed are skipped unless `notify.past_days`.
 
-use crate::calendar::ics_file::write_atomic;
 use crate::ctx::Ctx;
-use crate::guard::Guard;
+use crate::outbox;
 use crate::pipeline::{Outcome, StageWork};
-use mp2::config::{Channel, CrewMember, EmailTransportKind, SmsProvider};
-use mp2::store::{Effect, MessageRecord, Stage};
+use mp2::config::{Channel, CrewMember, SmsProvider};
+use mp2::store::{MessageRecord, Notification, OutboxEntry, OutboxState, Stage};
 use mp2::summary;
 use std::time::Duration;
 
@@ -27,6 +27,7 @@ impl StageWork for Notifier {
     const NEXT: Option<&'static str> = None;
 
     async fn process(&self, ctx: &Ctx, mut rec: MessageRecord) -> Outcome {
+        let mut keys = Vec::new();
         for date in rec.days.clone() {
             let Ok(Some(day)) = ctx.store.day(&date) else {
                 continue;
@@ -39,7 +40,7 @@ impl StageWork for Notifier {
                     continue;
                 }
                 if day.cancelled {
-                    if let Err(e) = notify_cancelled(ctx, crew, &day).await {
+                    if let Err(e) = queue_cancelled(ctx, crew, &day, &rec.key, &mut keys) {
                         return retry(e);
                     }
                     continue;
@@ -83,13 +84,51 @@ impl StageWork for Notifier {
                         plan.day_version,
                         channel_name(*channel)
                     );
-                    if let Err(e) = notify_once(ctx, crew, *channel, &key, &msg).await {
-                        return retry(e);
+                    match queue(ctx, crew, *channel, &key, &date, Some(&rec.key), &msg) {
+                        Ok(true) => keys.push(key),
+                        Ok(false) => {}
+                        Err(e) => return retry(e),
                     }
                 }
             }
         }
-        rec.stage = Stage::Notified;
+        let mut waiting: Vec<OutboxEntry> = Vec::new();
+        let mut dead = Vec::new();
+        for key in &keys {
+            let e = match outbox::deliver(ctx, key).await {
+                Ok(e) => e,
+                Err(e) => return retry(e),
+            };
+            match e.state {
+                OutboxState::Sent => {}
+                OutboxState::Dead => dead.push(format!(
+                    "{} notification to {} about {} given up: {}",
+                    e.channel,
+                    e.crew,
+                    e.date,
+                    e.last_error.as_deref().unwrap_or("no reason recorded")
+                )),
+                _ => waiting.push(e),
+            }
+        }
+        if let Some(first) = waiting.iter().min_by_key(|e| e.next_attempt_ms) {
+            return Outcome::Retry {
+                error: format!(
+                    "{} notification(s) not sent yet; {} to {}: {}",
+                    waiting.len(),
+                    first.channel,
+                    first.crew,
+                    first.last_error.as_deref().unwrap_or("waiting")
+                ),
+                after: outbox::wait_of(first).max(Duration::from_millis(500)),
+            };
+        }
+        if dead.is_empty() {
+            rec.stage = Stage::Notified;
+        } else {
+            rec.stage = Stage::Failed;
+            rec.errors.extend(dead);
+        }
         Outcome::Advance(rec)
     }
 }
@@ -109,58 +148,58 @@ fn channel_name(c: Channel) -> &'static str {
     }
 }
 
-/// Sends `msg` on one channel at most once per idempotency `key`: the intent
-/// is flushed before the send and the completion after (see the module doc
-/// for what a crash in between means per transport).
-pub async fn notify_once(
+/// Whether `crew` can be reached on `channel` with what is configured (a
+/// member without a phone gets no SMS, as before the outbox).
+fn reachable(ctx: &Ctx, crew: &CrewMember, channel: Channel) -> bool {
+    match channel {
+        Channel::Email => ctx.cfg.notify.email.is_some() && crew.email.is_some(),
+        Channel::Sms => {
+            ctx.cfg
+                .notify
+                .sms
+                .as_ref()
+                .is_some_and(|s| s.provider != SmsProvider::None)
+                && crew.phone.is_some()
+        }
+    }
+}
+
+/// Puts one notification in the outbox (once per `key`; flushed). `message`
+/// is the message whose stage waits for it.
+pub fn queue(
     ctx: &Ctx,
     crew: &CrewMember,
     channel: Channel,
     key: &str,
+    date: &str,
+    message: Option<&str>,
     msg: &Message,
-) -> Result<(), String> {
-    let idempotent_transport = match channel {
-        Channel::Email => ctx
-            .cfg
-            .notify
-            .email
-            .as_ref()
-            .map(|e| e.transport == EmailTransportKind::File),
-        Channel::Sms => ctx
-            .cfg
-            .notify
-            .sms
-            .as_ref()
-            .map(|s| s.provider == SmsProvider::File),
-    };
-    match ctx.store.effect(key).ok().flatten() {
-        Some(Effect::Done) => return Ok(()),
-        Some(Effect::Intent) if idempotent_transport != Some(true) => {
-            tracing::warn!(%key, "A send was interrupted by a crash; not repeating it (it may or may not have gone out)");
-            crate::attention::notification_given_up(ctx, crew, key);
-            return ctx.store.effect_done(key).map_err(|e| e.to_string());
-        }
-        _ => {}
+) -> Result<bool, String> {
+    if !reachable(ctx, crew, channel) {
+        return Ok(false);
     }
-    ctx.store.effect_intent(key).map_err(|e| e.to_string())?;
-    let sent = match channel {
-        Channel::Email => send_email(ctx, crew, key, &msg.subject, &msg.body).await,
-        Channel::Sms => send_sms(ctx, crew, key, &msg.sms).await,
+    let content = Notification {
+        subject: msg.subject.clone(),
+        body: msg.body.clone(),
+        // Marks and alerts are added after the summary: fit the whole once more.
+        sms: mp2::summary::fit_sms(&msg.sms),
     };
-    let ch = channel_name(channel);
-    sent.map_err(|e| format!("{ch} to {} failed: {e}", crew.id))?;
-    ctx.store.effect_done(key).map_err(|e| e.to_string())?;
-    tracing::info!(crew = %crew.id, %key, channel = ch, "Notification sent");
-    Ok(())
+    let entry = OutboxEntry::new(key, &crew.id, date, channel_name(channel), message, content);
+    ctx.store
+        .outbox_enqueue(entry)
+        .map(|_| true)
+        .map_err(|e| e.to_string())
 }
 
-/// Tells a crew member once that a day they had a plan for is cancelled
+/// Queues the news that a day a crew member had a plan for is cancelled
 /// (keyed `notify:CREW:DATE:cancelled:CHANNEL`: a later version of the
 /// cancelled day tells nobody again).
-async fn notify_cancelled(
+fn queue_cancelled(
     ctx: &Ctx,
     crew: &CrewMember,
     day: &mp2::store::DayRecord,
+    message: &str,
+    keys: &mut Vec<String>,
 ) -> Result<(), String> {
     let production = day
         .schedule
@@ -176,7 +215,9 @@ async fn notify_cancelled(
             day.date,
             channel_name(*channel)
         );
-        notify_once(ctx, crew, *channel, &key, &msg).await?;
+        if queue(ctx, crew, *channel, &key, &day.date, Some(message), &msg)? {
+            keys.push(key);
+        }
     }
     Ok(())
 }
@@ -192,190 +233,4 @@ fn is_past(iso: &str) -> bool {
     chrono::DateTime::parse_from_rfc3339(iso)
         .map(|t| t < chrono::Utc::now())
         .unwrap_or(false)
-}
-
-/// A file transport's send: the same name for the same key, so a repeat
-/// overwrites instead of adding.
-pub(crate) async fn write_file(
-    guard: &Guard,
-    path: std::path::PathBuf,
-    bytes: Vec<u8>,
-) -> Result<(), String> {
-    guard
-        .call(async move {
-            tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
-                .await
-                .map_err(|e| e.to_string())?
-        })
-        .await
-        .map_err(|e| e.to_string())
-}
-
-pub(crate) fn file_name(key: &str) -> String {
-    key.replace(':', "_")
-}
-
-async fn send_email(
-    ctx: &Ctx,
-    crew: &CrewMember,
-    key: &str,
-    subject: &str,
-    body: &str,
-) -> Result<(), String> {
-    let Some(cfg) = ctx.cfg.notify.email.clone() else {
-        return Ok(());
-    };
-    let Some(to) = crew.email.clone() else {
-        return Ok(());
-    };
-    let msg = lettre::Message::builder()
-        .from(
-            cfg.from
-                .parse()
-                .map_err(|e| format!("notify.email.from: {e}"))?,
-        )
-        .to(format!("{} <{}>", crew.name, to)
-            .parse()
-            .map_err(|e| format!("crew {} email: {e}", crew.id))?)
-        .subject(subject.to_string())
-        .message_id(Some(format!("<{}@mp2>", file_name(key))))
-        .header(lettre::message::header::ContentType::TEXT_PLAIN)
-        .body(body.to_string())
-        .map_err(|e| e.to_string())?;
-    let guard = Guard::new(ctx, "smtp");
-    match cfg.transport {
-        EmailTransportKind::File => {
-            let dir = cfg.dir.clone().ok_or("notify.email.dir is not set")?;
-            let path = dir.join(format!("{}.eml", file_name(key)));
-            write_file(&guard, path, msg.formatted()).await
-        }
-        EmailTransportKind::Smtp => {
-            use lettre::AsyncTransport;
-            let transport = smtp_transport(ctx, &cfg)?;
-            guard
-                .call(async move {
-                    transport
-                        .send(msg)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                })
-                .await
-                .map_err(|e| e.to_string())
-        }
-    }
-}
-
-pub(crate) fn smtp_transport(
-    ctx: &Ctx,
-    cfg: &mp2::config::EmailTransport,
-) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String> {
-    use lettre::transport::smtp::client::{Tls, TlsParameters};
-    use lettre::{AsyncSmtpTransport, Tokio1Executor};
-    let host = cfg.host.clone().ok_or("notify.email.host is not set")?;
-    let mut b = match cfg.tls {
-        mp2::config::Tls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host),
-        mp2::config::Tls::Starttls | mp2::config::Tls::Implicit => {
-            let mut tp = TlsParameters::builder(host.clone());
-            if let Some(ca) = &cfg.ca_file {
-                let pem = std::fs::read(ca)
-                    .map_err(|e| format!("notify.email.ca_file {}: {e}", ca.display()))?;
-                let cert = lettre::transport::smtp::client::Certificate::from_pem(&pem)
-                    .map_err(|e| e.to_string())?;
-                tp = tp.add_root_certificate(cert);
-            }
-            let tp = tp.build().map_err(|e| e.to_string())?;
-            let tls = if cfg.tls == mp2::config::Tls::Implicit {
-                Tls::Wrapper(tp)
-            } else {
-                Tls::Required(tp)
-            };
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host).tls(tls)
-        }
-    };
-    if let Some(p) = cfg.port {
-        b = b.port(p);
-    }
-    if let (Some(u), Some(pf)) = (&cfg.username, &cfg.password_file) {
-        let pw = ctx.cfg.read_secret(pf)?;
-        b = b.credentials(lettre::transport::smtp::authentication::Credentials::new(
-            u.clone(),
-            pw,
-        ));
-    }
-    Ok(b.timeout(Some(ctx.cfg.integration("smtp").timeout)).build())
-}
-
-async fn send_sms(ctx: &Ctx, crew: &CrewMember, key: &str, text: &str) -> Result<(), String> {
-    let Some(cfg) = ctx.cfg.notify.sms.clone() else {
-        return Ok(());
-    };
-    let Some(to) = crew.phone.clone() else {
-        return Ok(());
-    };
-    // Marks and alerts are added after the summary: fit the whole once more.
-    let text = mp2::summary::fit_sms(text);
-    let guard = Guard::new(ctx, "sms");
-    match cfg.provider {
-        SmsProvider::None => Ok(()),
-        SmsProvider::File => {
-            let dir = cfg.dir.clone().ok_or("notify.sms.dir is not set")?;
-            let path = dir.join(format!("{}.json", file_name(key)));
-            let doc = serde_json::json!({"to": to, "from": cfg.from, "body": text});
-            let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())?;
-            write_file(&guard, path, bytes).await
-        }
-        SmsProvider::Twilio => {
-            let endpoint = cfg
-                .endpoint
-                .clone()
-                .unwrap_or_else(|| "https://api.twilio.com".into());
-            let sid = cfg
-                .account_sid
-                .clone()
-                .ok_or("notify.sms.account_sid is not set")?;
-            let token = ctx.cfg.read_secret(
-                cfg.auth_token_file
-                    .as_deref()
-                    .ok_or("notify.sms.auth_token_file is not set")?,
-            )?;
-            let url = format!(
-                "{}/2010-04-01/Accounts/{sid}/Messages.json",
-                endpoint.trim_end_matches('/')
-            );
-            let form = [
-                ("To", to),
-                ("From", cfg.from.clone().unwrap_or_default()),
-                ("Body", text),
-            ];
-            let client = crate::http::client(cfg.ca_file.as_deref())
-                .map_err(|e| format!("notify.sms.{e}"))?;
-            guard
-                .call(async move {
-                    let r = client
-                        .post(&url)
-                        .basic_auth(&sid, Some(&token))
-                        .form(&form)
-                        .send()
-                        .await
-                        .map_err(|e| crate::http::describe("Twilio", e))?;
-                    let status = r.status();
-                    if status.is_success() {
-                        Ok(())
-                    } else {
-                        let body = r.text().await.unwrap_or_default();
-                        // A server may quote the request back, credentials and all.
-                        Err(format!(
-                            "Twilio answered {status}: {}",
-                            mp2::config::redact(&body)
-                                .chars()
-                                .take(200)
-                                .collect::<String>()
-                        ))
-                    }
-                })
-                .await
-                .map_err(|e| e.to_string())
-        }
-    }
 }

@@ -6,12 +6,15 @@
 //! guard, summarises it over the shift (call → wrap), stores it on the day
 //! (`schedules` shows it, with warnings and a kit checklist), and when a
 //! new forecast carries a warning the previous one did not, alerts the crew
-//! once per new warning set (idempotency key `weather:CREW:DATE:HASH`).
+//! once per new warning set (idempotency key `weather:CREW:DATE:HASH`). The
+//! alerts are outbox entries, queued (flushed) before the new forecast is
+//! stored, so a failed or cut-off send is retried by the outbox rather than
+//! lost behind a forecast that no longer looks new.
 //! Days beyond the provider's horizon, or past, keep `weather: null`.
 
 use crate::ctx::Ctx;
 use crate::guard::Guard;
-use crate::notifier::{notify_once, Message};
+use crate::notifier::{queue, Message};
 use crate::pipeline::WorkMsg;
 use chrono::{Duration as Dur, NaiveDate, TimeZone, Utc};
 use mp2::config::WeatherProvider;
@@ -125,13 +128,26 @@ async fn poll(ctx: &Ctx) -> Option<Duration> {
             .clone()
             .and_then(|v| serde_json::from_value(v).ok());
         let worse = weather::worsened(old.as_ref(), &summary);
+        let alerts = match old.is_some() && !worse.is_empty() {
+            true => match queue_alerts(ctx, &day, &summary, &worse) {
+                Ok(keys) => keys,
+                Err(e) => {
+                    // Not stored either: the next poll finds it new again.
+                    tracing::warn!(date = %day.date, error = %e, "Could not queue the weather alerts");
+                    continue;
+                }
+            },
+            false => vec![],
+        };
         day.weather = serde_json::to_value(&summary).ok();
         if let Err(e) = ctx.store.update_day(&day) {
             tracing::warn!(error = %e, "Could not store the forecast");
             continue;
         }
-        if old.is_some() && !worse.is_empty() {
-            alert(ctx, &day, &summary, &worse).await;
+        for key in alerts {
+            if let Err(e) = crate::outbox::deliver(ctx, &key).await {
+                tracing::warn!(%key, error = %e, "Weather alert not delivered; the outbox retries it");
+            }
         }
     }
     let _ = ctx.store.flush();
@@ -301,8 +317,15 @@ fn open_meteo_samples(v: &Value) -> Result<Vec<Sample>, String> {
         .collect())
 }
 
-/// Tells each crew member once about warnings that are new.
-async fn alert(ctx: &Ctx, day: &DayRecord, w: &Summary, worse: &[String]) {
+/// Queues, for each crew member once, the alert about warnings that are
+/// new; returns the outbox keys.
+fn queue_alerts(
+    ctx: &Ctx,
+    day: &DayRecord,
+    w: &Summary,
+    worse: &[String],
+) -> Result<Vec<String>, String> {
+    let mut keys = Vec::new();
     let mut hash = 0u64;
     for b in worse.join("|").bytes() {
         hash = hash.wrapping_mul(0x100000001b3).wrapping_add(b as u64);
@@ -348,9 +371,10 @@ async fn alert(ctx: &Ctx, day: &DayRecord, w: &Summary, worse: &[String]) {
         };
         for ch in &crew.channels {
             let key = format!("weather:{}:{}:{hash:016x}:{ch:?}", crew.id, day.date);
-            if let Err(e) = notify_once(ctx, crew, *ch, &key, &msg).await {
-                tracing::warn!(crew = %crew.id, error = %e, "Weather alert not sent");
+            if queue(ctx, crew, *ch, &key, &day.date, None, &msg)? {
+                keys.push(key);
             }
         }
     }
+    Ok(keys)
 }

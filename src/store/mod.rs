@@ -21,6 +21,8 @@
 //! - Retention and purge (`privacy.rs`): raw bytes of finished mail are cut
 //!   to headers after `daemon.retain_raw`; mail not taken as a schedule
 //!   keeps headers only from the start; `purge --crew` removes a person.
+//! - `outbox`: every notification to the crew and its delivery state
+//!   (`outbox.rs`).
 //! - `meta`: small named values integrations keep between calls (a CalDAV
 //!   event's last ETag); losing one costs a round trip, never correctness.
 //!
@@ -41,6 +43,7 @@ mod attention;
 mod audit;
 mod corrections;
 mod layouts;
+mod outbox;
 mod privacy;
 mod queue;
 mod versions;
@@ -49,6 +52,7 @@ pub use audit::AuditEntry;
 pub use privacy::{headers_only, Purged};
 
 pub use attention::{AttentionItem, AttentionKind, NewAttention};
+pub use outbox::{Notification, OutboxCounts, OutboxEntry, OutboxState};
 use queue::queue_key;
 pub use queue::{Lane, RetryState};
 pub use versions::{changes, DayVersion};

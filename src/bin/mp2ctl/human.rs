@@ -189,6 +189,20 @@ fn status_text(s: &StatusReport) -> String {
         s.schedules
     );
     let _ = writeln!(out, "mail: {}", mp2::listing::message_line(&s.messages));
+    let o = &s.outbox;
+    let _ = writeln!(
+        out,
+        "notifications: {} sent, {} waiting to be sent, {} being sent, {} retrying, {} given up{}",
+        o.sent,
+        o.queued,
+        o.sending,
+        o.failed_retrying,
+        o.dead,
+        match o.possible_duplicates {
+            0 => String::new(),
+            n => format!(", {n} sent again after a cut-off send (may have arrived twice)"),
+        }
+    );
     if let Some(b) = &s.backfill {
         let _ = writeln!(
             out,

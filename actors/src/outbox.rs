@@ -1,0 +1,351 @@
+//! Delivering the outbox: every crew notification is a store entry
+//! (`mp2::store::OutboxEntry`) and is sent from here, through the `smtp` or
+//! `sms` guard.
+//!
+//! ## Contract
+//! - [`deliver`] sends one entry if it is due: it marks it `sending`
+//!   (flushed) before the request, and `sent` (with Twilio's `sid`),
+//!   `failed_retrying` (with the next attempt time) or `dead` (with the
+//!   reason) after. One entry is never sent by two tasks at once (a lock per
+//!   key), so an entry found `sending` while its lock is free was cut off by
+//!   a kill between request and record.
+//! - What a failure means comes from the error's class
+//!   ([`crate::retry::Class`]): transient → retried with backoff, never
+//!   before a provider's `Retry-After` (which holds the whole channel, since
+//!   it is the provider asking); permanent → `dead` at once; after
+//!   [`ATTEMPT_LIMIT`] attempts → `dead`. A dead entry is a "needs
+//!   attention" item.
+//! - Only an unknown outcome (found `sending`, or a timeout / cut
+//!   connection) is judged by the provider: Twilio is asked for the message
+//!   (`GET Messages.json`) before it is sent again; an SMTP server cannot be
+//!   asked, so the e-mail is sent again with the same `Message-ID` (mail
+//!   clients show one) and counted in `status` as a possible duplicate; a
+//!   file is simply written again.
+//! - [`start`] runs the retries: a loop that delivers whatever is due and
+//!   pokes the `notifier` when an entry its message waits for is settled.
+
+use crate::ctx::Ctx;
+use crate::email::{Email, Mailer};
+use crate::guard::{Guard, GuardError};
+use crate::retry::{self, Class, Classified};
+use crate::sms::{SmsError, Texter};
+use mp2::store::{OutboxEntry, OutboxState};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Attempts before a notification is given up (with backoff from 2 s
+/// doubling to 5 min, about half an hour of a provider refusing).
+pub const ATTEMPT_LIMIT: u32 = 12;
+const FIRST_DELAY: Duration = Duration::from_secs(2);
+const MAX_DELAY: Duration = Duration::from_secs(300);
+
+/// One lock per entry key being delivered.
+static LOCKS: Mutex<Option<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
+
+/// Per channel, the instant before which its provider asked not to be
+/// called (`Retry-After`).
+static HOLDS: Mutex<Option<HashMap<String, Instant>>> = Mutex::new(None);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn key_lock(key: &str) -> Arc<tokio::sync::Mutex<()>> {
+    let mut l = lock(&LOCKS);
+    let map = l.get_or_insert_with(HashMap::new);
+    // Forget the locks nobody holds or waits for, so the map stays small.
+    map.retain(|_, m| Arc::strong_count(m) > 1);
+    map.entry(key.to_string()).or_default().clone()
+}
+
+fn hold_until(channel: &str) -> Option<Instant> {
+    let h = lock(&HOLDS);
+    h.as_ref()?
+        .get(channel)
+        .copied()
+        .filter(|t| *t > Instant::now())
+}
+
+fn hold(channel: &str, d: Duration) {
+    let mut h = lock(&HOLDS);
+    let until = Instant::now() + d;
+    let m = h.get_or_insert_with(HashMap::new);
+    let cur = m.entry(channel.to_string()).or_insert(until);
+    if *cur < until {
+        *cur = until;
+    }
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// How long until an open entry is due (zero when due now).
+pub fn wait_of(e: &OutboxEntry) -> Duration {
+    Duration::from_millis((e.next_attempt_ms - now_ms()).max(0) as u64)
+}
+
+/// The `file_stem` of an entry for the file transports (as before the
+/// outbox, so a demo's folder keeps its names).
+pub fn file_stem(key: &str) -> String {
+    key.replace(':', "_")
+}
+
+/// Sends the entry `key` if it is due (see the module doc); returns it as
+/// it now stands.
+pub async fn deliver(ctx: &Ctx, key: &str) -> Result<OutboxEntry, String> {
+    let l = key_lock(key);
+    let _held = l.lock().await;
+    let mut e = ctx
+        .store
+        .outbox_entry(key)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no outbox entry {key}"))?;
+    if !e.open() {
+        return Ok(e);
+    }
+    if e.state == OutboxState::Sending {
+        // We hold its lock, so no send of this process is in hand.
+        tracing::warn!(%key, "A send was cut off between request and record; its outcome is unknown");
+        e.in_doubt = true;
+    } else if e.next_attempt_ms > now_ms() {
+        return Ok(e);
+    }
+    if let Some(until) = hold_until(&e.channel) {
+        e.next_attempt_ms = now_ms() + until.duration_since(Instant::now()).as_millis() as i64;
+        if e.state == OutboxState::Sending {
+            e.state = OutboxState::FailedRetrying;
+        }
+        put(ctx, &e)?;
+        return Ok(e);
+    }
+    let Some(crew) = ctx.cfg.crew.iter().find(|c| c.id == e.crew) else {
+        return give_up(
+            ctx,
+            e,
+            "the crew member is no longer in the configuration".into(),
+        );
+    };
+    let sms_guard = Guard::new(ctx, "sms");
+    if e.in_doubt && e.channel == "sms" {
+        match Texter::new(&ctx.cfg) {
+            Ok(Texter::Twilio(t)) => {
+                let to = crew.phone.clone().unwrap_or_default();
+                let since = e.sending_since_ms.unwrap_or(0);
+                let found = sms_guard.call(t.find(&to, &e.content.sms, since)).await;
+                match found {
+                    Ok(Some(sid)) => {
+                        tracing::info!(%key, %sid, "Twilio has the message from the cut-off send; not sending it again");
+                        e.state = OutboxState::Sent;
+                        e.provider_id = Some(sid);
+                        e.in_doubt = false;
+                        put(ctx, &e)?;
+                        return Ok(e);
+                    }
+                    Ok(None) => {
+                        tracing::info!(%key, "Twilio does not have the message from the cut-off send; sending it");
+                    }
+                    Err(err) => {
+                        return failed(
+                            ctx,
+                            e,
+                            err.class(),
+                            &format!("looking the message up at Twilio: {err}"),
+                        )
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(err) => return failed(ctx, e, err.class(), &err.to_string()),
+        }
+    }
+    if e.in_doubt && e.channel == "email" && smtp(ctx) {
+        tracing::warn!(%key, message_id = %e.message_id, "Sending again with the same Message-ID; the crew member may get it twice");
+        e.possible_duplicate = true;
+    }
+    e.state = OutboxState::Sending;
+    e.attempts += 1;
+    e.sending_since_ms = Some(now_ms());
+    e.in_doubt = false;
+    put(ctx, &e)?;
+    let sent = match e.channel.as_str() {
+        "email" => send_email(ctx, crew, &e).await.map(|()| None),
+        _ => send_sms(ctx, crew, &e, &sms_guard).await,
+    };
+    match sent {
+        Ok(id) => {
+            e.state = OutboxState::Sent;
+            e.provider_id = id;
+            e.last_error = None;
+            put(ctx, &e)?;
+            tracing::info!(crew = %crew.id, %key, channel = %e.channel, attempts = e.attempts, "Notification sent");
+            Ok(e)
+        }
+        Err((class, why)) => failed(ctx, e, class, &why),
+    }
+}
+
+fn smtp(ctx: &Ctx) -> bool {
+    ctx.cfg
+        .notify
+        .email
+        .as_ref()
+        .is_some_and(|m| m.transport == mp2::config::EmailTransportKind::Smtp)
+}
+
+fn put(ctx: &Ctx, e: &OutboxEntry) -> Result<(), String> {
+    ctx.store.outbox_put(e).map_err(|e| e.to_string())
+}
+
+/// Records a failed attempt by its class.
+fn failed(ctx: &Ctx, mut e: OutboxEntry, class: Class, why: &str) -> Result<OutboxEntry, String> {
+    let retry_after = match class {
+        Class::Permanent => return give_up(ctx, e, why.to_string()),
+        Class::Transient { retry_after } => retry_after,
+        Class::InDoubt => {
+            e.in_doubt = true;
+            None
+        }
+    };
+    if e.attempts >= ATTEMPT_LIMIT {
+        return give_up(
+            ctx,
+            e,
+            format!("given up after {ATTEMPT_LIMIT} attempts; the last: {why}"),
+        );
+    }
+    if let Some(d) = retry_after {
+        hold(&e.channel, d);
+    }
+    let backoff = retry::delay(e.attempts.saturating_sub(1), FIRST_DELAY, MAX_DELAY);
+    let wait = backoff.max(retry_after.unwrap_or_default());
+    e.state = OutboxState::FailedRetrying;
+    e.next_attempt_ms = now_ms() + wait.as_millis() as i64;
+    e.last_error = Some(why.to_string());
+    put(ctx, &e)?;
+    tracing::warn!(key = %e.key, attempts = e.attempts, retry_in = ?wait, error = %why, "Notification not sent; will retry");
+    Ok(e)
+}
+
+fn give_up(ctx: &Ctx, mut e: OutboxEntry, why: String) -> Result<OutboxEntry, String> {
+    e.state = OutboxState::Dead;
+    e.last_error = Some(why.clone());
+    put(ctx, &e)?;
+    tracing::error!(key = %e.key, attempts = e.attempts, reason = %why, "Notification given up");
+    crate::attention::notification_given_up(ctx, &e, &why);
+    Ok(e)
+}
+
+async fn send_email(
+    ctx: &Ctx,
+    crew: &mp2::config::CrewMember,
+    e: &OutboxEntry,
+) -> Result<(), (Class, String)> {
+    let fail = |err: &dyn Classified| (err.class(), format!("email to {}: {err}", crew.id));
+    let mailer = Mailer::new(&ctx.cfg).map_err(|x| fail(&x))?;
+    let to = crew.email.clone().unwrap_or_default();
+    let stem = file_stem(&e.key);
+    let what = format!("crew {} email", crew.id);
+    let mail = Email {
+        to_name: Some(&crew.name),
+        to: &to,
+        to_what: &what,
+        subject: &e.content.subject,
+        body: &e.content.body,
+        message_id: &e.message_id,
+        file_stem: &stem,
+    };
+    Guard::new(ctx, "smtp")
+        .call(mailer.send(&mail))
+        .await
+        .map_err(|x: GuardError<_>| fail(&x))
+}
+
+async fn send_sms(
+    ctx: &Ctx,
+    crew: &mp2::config::CrewMember,
+    e: &OutboxEntry,
+    guard: &Guard,
+) -> Result<Option<String>, (Class, String)> {
+    let fail = |err: &dyn Classified| (err.class(), format!("sms to {}: {err}", crew.id));
+    let texter = Texter::new(&ctx.cfg).map_err(|x: SmsError| fail(&x))?;
+    let to = crew.phone.clone().unwrap_or_default();
+    let stem = file_stem(&e.key);
+    guard
+        .call(texter.send(&to, &e.content.sms, &stem))
+        .await
+        .map_err(|x| fail(&x))
+}
+
+/// Starts the retry loop (see the module doc); it ends when the daemon
+/// stops.
+pub fn start(ctx: &Ctx) {
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        while !ctx.is_stopping() {
+            // A round runs as its own task, so a panic in one costs a round.
+            let c = ctx.clone();
+            let next = match tokio::spawn(async move { round(&c).await }).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "Outbox round failed; going on");
+                    Duration::from_secs(1)
+                }
+            };
+            let mut stop = ctx.stopping.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(next) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    });
+}
+
+/// Delivers every due entry, email and SMS side by side; returns when to
+/// look again.
+async fn round(ctx: &Ctx) -> Duration {
+    let open = match ctx.store.outbox_open() {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(error = %e, "Cannot read the outbox");
+            return Duration::from_secs(5);
+        }
+    };
+    let mut next = Duration::from_secs(1);
+    let mut by_channel: HashMap<String, Vec<String>> = HashMap::new();
+    for e in open {
+        let wait = wait_of(&e);
+        if e.state == OutboxState::Sending || wait.is_zero() {
+            by_channel.entry(e.channel.clone()).or_default().push(e.key);
+        } else {
+            next = next.min(wait);
+        }
+    }
+    let mut tasks = Vec::new();
+    for (_, keys) in by_channel {
+        let ctx = ctx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut settled = false;
+            for key in keys {
+                if ctx.is_stopping() {
+                    break;
+                }
+                match deliver(&ctx, &key).await {
+                    Ok(e) if !e.open() && e.message.is_some() => settled = true,
+                    Ok(_) => {}
+                    Err(err) => tracing::error!(%key, error = %err, "Outbox entry not delivered"),
+                }
+            }
+            settled
+        }));
+    }
+    let mut settled = false;
+    for t in tasks {
+        settled |= t.await.unwrap_or(false);
+    }
+    if settled {
+        crate::pipeline::poke("notifier");
+    }
+    next.max(Duration::from_millis(200))
+}
