@@ -114,11 +114,12 @@ impl StageWork for Notifier {
         if let Some(first) = waiting.iter().min_by_key(|e| e.next_attempt_ms) {
             return Outcome::Retry {
                 error: format!(
-                    "{} notification(s) not sent yet; {} to {}: {}",
+                    "{} notification(s) not sent yet; {}",
                     waiting.len(),
-                    first.channel,
-                    first.crew,
-                    first.last_error.as_deref().unwrap_or("waiting")
+                    first
+                        .last_error
+                        .as_deref()
+                        .unwrap_or("waiting for its turn")
                 ),
                 after: outbox::wait_of(first).max(Duration::from_millis(500)),
             };

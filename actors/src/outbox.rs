@@ -133,7 +133,7 @@ pub async fn deliver(ctx: &Ctx, key: &str) -> Result<OutboxEntry, String> {
             Ok(Texter::Twilio(t)) => {
                 let to = crew.phone.clone().unwrap_or_default();
                 let since = e.sending_since_ms.unwrap_or(0);
-                let found = sms_guard.call(t.find(&to, &e.content.sms, since)).await;
+                let found = guarded(&sms_guard, t.find(&to, &e.content.sms, since)).await;
                 match found {
                     Ok(Some(sid)) => {
                         tracing::info!(%key, %sid, "Twilio has the message from the cut-off send; not sending it again");
@@ -256,10 +256,9 @@ async fn send_email(
         message_id: &e.message_id,
         file_stem: &stem,
     };
-    Guard::new(ctx, "smtp")
-        .call(mailer.send(&mail))
+    guarded(&Guard::new(ctx, "smtp"), mailer.send(&mail))
         .await
-        .map_err(|x: GuardError<_>| fail(&x))
+        .map_err(|x| fail(&x))
 }
 
 async fn send_sms(
@@ -272,10 +271,56 @@ async fn send_sms(
     let texter = Texter::new(&ctx.cfg).map_err(|x: SmsError| fail(&x))?;
     let to = crew.phone.clone().unwrap_or_default();
     let stem = file_stem(&e.key);
-    guard
-        .call(texter.send(&to, &e.content.sms, &stem))
+    guarded(guard, texter.send(&to, &e.content.sms, &stem))
         .await
         .map_err(|x| fail(&x))
+}
+
+/// Either the guard's refusal or the provider's.
+enum Failure<E: std::fmt::Display> {
+    Guard(GuardError<E>),
+    Provider(E),
+}
+
+impl<E: Classified> std::fmt::Display for Failure<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Guard(g) => g.fmt(f),
+            Failure::Provider(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: Classified> Classified for Failure<E> {
+    fn class(&self) -> Class {
+        match self {
+            Failure::Guard(g) => g.class(),
+            Failure::Provider(e) => e.class(),
+        }
+    }
+}
+
+/// Runs `f` through `guard`; a refusal for good (an invalid number) says
+/// nothing about the provider's health, so the breaker hears of it as a
+/// call that worked and one bad address cannot open it for everyone.
+async fn guarded<T, E: Classified>(
+    guard: &Guard,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, Failure<E>> {
+    let r = guard
+        .call(async {
+            match f.await {
+                Ok(v) => Ok(Ok(v)),
+                Err(e) if e.class() == Class::Permanent => Ok(Err(e)),
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+    match r {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Failure::Provider(e)),
+        Err(g) => Err(Failure::Guard(g)),
+    }
 }
 
 /// Starts the retry loop (see the module doc); it ends when the daemon

@@ -37,7 +37,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(answer: impl Fn(&Request, usize) -> Reply + Send + 'static) -> Server {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(0, answer)
+    }
+
+    /// On a given port (0: any free one).
+    pub fn start_on(
+        port: u16,
+        answer: impl Fn(&Request, usize) -> Reply + Send + 'static,
+    ) -> Server {
+        let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
         l.set_nonblocking(true).unwrap();
         let port = l.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod smtp;
+pub mod twilio;
 pub mod users;
 
 use mp2::control::{self, Command, StatusReport};
