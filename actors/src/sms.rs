@@ -203,7 +203,8 @@ impl Twilio {
     /// `POST Messages.json`; returns the new message's `sid`.
     pub async fn send(&self, to: &str, body: &str) -> Result<String, SmsError> {
         let form = [("To", to), ("From", self.from.as_str()), ("Body", body)];
-        let r = self.client
+        let r = self
+            .client
             .post(self.messages_url())
             .basic_auth(&self.account_sid, Some(&self.token))
             .form(&form)
