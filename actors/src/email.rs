@@ -1,10 +1,10 @@
 //! The e-mail integration: an SMTP client (lettre) or, for the demo and
 //! tests, a folder of `.eml` files. No actor code: callers go through the
-//! `smtp` guard. Its one error enum, [`EmailError`], knows its [`Class`]
-//! from the SMTP reply code or the I/O error kind.
+//! `smtp` guard. Its one error enum, [`EmailError`], knows its class
+//! ([`Classify`]) from the SMTP reply code or the I/O error kind.
 
 use crate::calendar::ics_file::write_atomic;
-use crate::retry::{Class, Classified};
+use crate::failure::{Classify, ErrorClass};
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -40,17 +40,20 @@ pub enum EmailError {
     File(String),
 }
 
-impl Classified for EmailError {
-    fn class(&self) -> Class {
+impl Classify for EmailError {
+    fn class(&self) -> ErrorClass {
         match self {
-            EmailError::Address { .. } | EmailError::Config(_) | EmailError::Refused { .. } => {
-                Class::Permanent
-            }
-            EmailError::Deferred { .. } | EmailError::Unreachable(_) | EmailError::File(_) => {
-                Class::Transient { retry_after: None }
-            }
-            EmailError::BrokeOff(_) => Class::InDoubt,
+            EmailError::Address { .. } | EmailError::Refused { .. } => ErrorClass::Permanent,
+            EmailError::Config(_) => ErrorClass::Operator,
+            EmailError::Deferred { .. }
+            | EmailError::Unreachable(_)
+            | EmailError::BrokeOff(_)
+            | EmailError::File(_) => ErrorClass::Transient,
         }
+    }
+
+    fn in_doubt(&self) -> bool {
+        matches!(self, EmailError::BrokeOff(_))
     }
 }
 
@@ -229,13 +232,14 @@ mod tests {
             address: "anna@@".into(),
             reason: "invalid".into(),
         };
-        assert_eq!(refused.class(), Class::Permanent);
+        assert_eq!(refused.class(), ErrorClass::Permanent);
         let later = EmailError::Deferred {
             code: "451".into(),
             text: "try later".into(),
         };
-        assert_eq!(later.class(), Class::Transient { retry_after: None });
-        assert_eq!(EmailError::BrokeOff("reset".into()).class(), Class::InDoubt);
+        assert_eq!(later.class(), ErrorClass::Transient);
+        assert!(!later.in_doubt());
+        assert!(EmailError::BrokeOff("reset".into()).in_doubt());
         let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert!(refused_connection(&io));
     }

@@ -41,6 +41,12 @@ pub trait Classify: std::fmt::Display {
     fn counts(&self) -> bool {
         true
     }
+    /// True when the request may have reached the provider although the
+    /// call failed (a timeout, a cut connection): before it is made again,
+    /// the provider must be asked whether it took it (see `crate::outbox`).
+    fn in_doubt(&self) -> bool {
+        false
+    }
 }
 
 /// A classified failure of one stage on one message.
@@ -134,6 +140,15 @@ impl<E: Classify> Classify for GuardError<E> {
             GuardError::Open(_) | GuardError::Unavailable(_) => false,
             GuardError::Timeout(..) => true,
             GuardError::Failed(e) => e.counts(),
+        }
+    }
+
+    fn in_doubt(&self) -> bool {
+        match self {
+            GuardError::Open(_) | GuardError::Unavailable(_) => false,
+            // The request may be out; only the provider knows.
+            GuardError::Timeout(..) => true,
+            GuardError::Failed(e) => e.in_doubt(),
         }
     }
 }

@@ -7,11 +7,14 @@
 //! deliver it (see [`crate::outbox`] for sending, retries and what a kill
 //! mid-send means). The message becomes `notified` only when every entry is
 //! `sent`; while one is waiting for its provider, the stage asks to be
-//! retried when it is due; when one is `dead`, the message is `failed` with
+//! retried when it is due (not counted against the message's own retry
+//! limit: the outbox limits its attempts); when one is `dead`, the message
+//! is `failed` with
 //! the reason (and the notification is a "needs attention" item). Days whose
 //! call has passed are skipped unless `notify.past_days`.
 
 use crate::ctx::Ctx;
+use crate::failure::{ErrorClass, Failure};
 use crate::outbox;
 use crate::pipeline::{Outcome, StageWork};
 use mp2::config::{Channel, CrewMember, SmsProvider};
@@ -112,7 +115,10 @@ impl StageWork for Notifier {
             }
         }
         if let Some(first) = waiting.iter().min_by_key(|e| e.next_attempt_ms) {
-            return Outcome::Retry {
+            // The outbox counts and limits its own attempts; waiting for it
+            // must not use up the message's.
+            return Outcome::Failed(Failure {
+                class: ErrorClass::Transient,
                 error: format!(
                     "{} notification(s) not sent yet; {}",
                     waiting.len(),
@@ -121,8 +127,9 @@ impl StageWork for Notifier {
                         .as_deref()
                         .unwrap_or("waiting for its turn")
                 ),
-                after: outbox::wait_of(first).max(Duration::from_millis(500)),
-            };
+                retry_after: Some(outbox::wait_of(first).max(Duration::from_millis(500))),
+                counts: false,
+            });
         }
         if dead.is_empty() {
             rec.stage = Stage::Notified;

@@ -10,11 +10,14 @@
 //!   key), so an entry found `sending` while its lock is free was cut off by
 //!   a kill between request and record.
 //! - What a failure means comes from the error's class
-//!   ([`crate::retry::Class`]): transient → retried with backoff, never
-//!   before a provider's `Retry-After` (which holds the whole channel, since
-//!   it is the provider asking); permanent → `dead` at once; after
-//!   [`ATTEMPT_LIMIT`] attempts → `dead`. A dead entry is a "needs
-//!   attention" item.
+//!   ([`crate::failure::Classify`], judged by the pipeline's
+//!   [`RetryPolicy`] with the outbox's own limits): transient → retried
+//!   with backoff, never before a provider's `Retry-After` (which holds the
+//!   whole channel, since it is the provider asking); operator (refused
+//!   credentials) → retried slowly, not counted; permanent → `dead` at once;
+//!   after [`ATTEMPT_LIMIT`] counted attempts → `dead`. A call an open
+//!   breaker refused does not count. A dead entry is a "needs attention"
+//!   item.
 //! - Only an unknown outcome (found `sending`, or a timeout / cut
 //!   connection) is judged by the provider: Twilio is asked for the message
 //!   (`GET Messages.json`) before it is sent again; an SMTP server cannot be
@@ -26,10 +29,10 @@
 
 use crate::ctx::Ctx;
 use crate::email::{Email, Mailer};
+use crate::failure::{Classify, ErrorClass, Failure, RetryPolicy, Verdict};
 use crate::guard::{Guard, GuardError};
-use crate::retry::{self, Class, Classified};
-use crate::sms::{SmsError, Texter};
-use mp2::store::{OutboxEntry, OutboxState};
+use crate::sms::Texter;
+use mp2::store::{OutboxEntry, OutboxState, RetryState};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,8 +40,11 @@ use std::time::{Duration, Instant};
 /// Attempts before a notification is given up (with backoff from 2 s
 /// doubling to 5 min, about half an hour of a provider refusing).
 pub const ATTEMPT_LIMIT: u32 = 12;
-const FIRST_DELAY: Duration = Duration::from_secs(2);
-const MAX_DELAY: Duration = Duration::from_secs(300);
+const POLICY: RetryPolicy = RetryPolicy {
+    limit: ATTEMPT_LIMIT,
+    first: Duration::from_secs(2),
+    max: Duration::from_secs(300),
+};
 
 /// One lock per entry key being delivered.
 static LOCKS: Mutex<Option<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
@@ -147,17 +153,13 @@ pub async fn deliver(ctx: &Ctx, key: &str) -> Result<OutboxEntry, String> {
                         tracing::info!(%key, "Twilio does not have the message from the cut-off send; sending it");
                     }
                     Err(err) => {
-                        return failed(
-                            ctx,
-                            e,
-                            err.class(),
-                            &format!("looking the message up at Twilio: {err}"),
-                        )
+                        let r = Refusal::of("looking the message up at Twilio", &err);
+                        return failed(ctx, e, r, false);
                     }
                 }
             }
             Ok(_) => {}
-            Err(err) => return failed(ctx, e, err.class(), &err.to_string()),
+            Err(err) => return failed(ctx, e, Refusal::of("sms", &err), false),
         }
     }
     if e.in_doubt && e.channel == "email" && smtp(ctx) {
@@ -182,7 +184,7 @@ pub async fn deliver(ctx: &Ctx, key: &str) -> Result<OutboxEntry, String> {
             tracing::info!(crew = %crew.id, %key, channel = %e.channel, attempts = e.attempts, "Notification sent");
             Ok(e)
         }
-        Err((class, why)) => failed(ctx, e, class, &why),
+        Err(r) => failed(ctx, e, r, true),
     }
 }
 
@@ -198,34 +200,54 @@ fn put(ctx: &Ctx, e: &OutboxEntry) -> Result<(), String> {
     ctx.store.outbox_put(e).map_err(|e| e.to_string())
 }
 
-/// Records a failed attempt by its class.
-fn failed(ctx: &Ctx, mut e: OutboxEntry, class: Class, why: &str) -> Result<OutboxEntry, String> {
-    let retry_after = match class {
-        Class::Permanent => return give_up(ctx, e, why.to_string()),
-        Class::Transient { retry_after } => retry_after,
-        Class::InDoubt => {
-            e.in_doubt = true;
-            None
+/// A failed call: what the policy makes of it, and whether the request may
+/// have reached the provider.
+struct Refusal {
+    failure: Failure,
+    in_doubt: bool,
+}
+
+impl Refusal {
+    fn of<E: Classify + ?Sized>(context: &str, e: &E) -> Refusal {
+        Refusal {
+            failure: Failure::of(context, e),
+            in_doubt: e.in_doubt(),
         }
+    }
+}
+
+/// Records a failed attempt by its class. `started`: the attempt was
+/// counted when its send began (a lookup before a send was not).
+fn failed(ctx: &Ctx, mut e: OutboxEntry, r: Refusal, started: bool) -> Result<OutboxEntry, String> {
+    if r.in_doubt {
+        e.in_doubt = true;
+    }
+    let f = &r.failure;
+    let prev = RetryState {
+        attempts: e.attempts.saturating_sub(u32::from(started)),
+        next_attempt: None,
+        last_error: String::new(),
     };
-    if e.attempts >= ATTEMPT_LIMIT {
-        return give_up(
-            ctx,
-            e,
-            format!("given up after {ATTEMPT_LIMIT} attempts; the last: {why}"),
-        );
+    match POLICY.after(Some(&prev), f, chrono::Utc::now()) {
+        Verdict::GiveUp { reason, attempts } => {
+            e.attempts = attempts;
+            give_up(ctx, e, reason)
+        }
+        Verdict::Again(state) => {
+            if let Some(d) = f.retry_after {
+                hold(&e.channel, d);
+            }
+            e.attempts = state.attempts;
+            e.state = OutboxState::FailedRetrying;
+            e.next_attempt_ms = state
+                .next_attempt
+                .map_or_else(now_ms, |t| t.timestamp_millis());
+            e.last_error = Some(f.error.clone());
+            put(ctx, &e)?;
+            tracing::warn!(key = %e.key, attempts = e.attempts, retry_in = ?wait_of(&e), error = %f.error, "Notification not sent; will retry");
+            Ok(e)
+        }
     }
-    if let Some(d) = retry_after {
-        hold(&e.channel, d);
-    }
-    let backoff = retry::delay(e.attempts.saturating_sub(1), FIRST_DELAY, MAX_DELAY);
-    let wait = backoff.max(retry_after.unwrap_or_default());
-    e.state = OutboxState::FailedRetrying;
-    e.next_attempt_ms = now_ms() + wait.as_millis() as i64;
-    e.last_error = Some(why.to_string());
-    put(ctx, &e)?;
-    tracing::warn!(key = %e.key, attempts = e.attempts, retry_in = ?wait, error = %why, "Notification not sent; will retry");
-    Ok(e)
 }
 
 fn give_up(ctx: &Ctx, mut e: OutboxEntry, why: String) -> Result<OutboxEntry, String> {
@@ -241,9 +263,9 @@ async fn send_email(
     ctx: &Ctx,
     crew: &mp2::config::CrewMember,
     e: &OutboxEntry,
-) -> Result<(), (Class, String)> {
-    let fail = |err: &dyn Classified| (err.class(), format!("email to {}: {err}", crew.id));
-    let mailer = Mailer::new(&ctx.cfg).map_err(|x| fail(&x))?;
+) -> Result<(), Refusal> {
+    let context = format!("email to {}", crew.id);
+    let mailer = Mailer::new(&ctx.cfg).map_err(|x| Refusal::of(&context, &x))?;
     let to = crew.email.clone().unwrap_or_default();
     let stem = file_stem(&e.key);
     let what = format!("crew {} email", crew.id);
@@ -258,7 +280,7 @@ async fn send_email(
     };
     guarded(&Guard::new(ctx, "smtp"), mailer.send(&mail))
         .await
-        .map_err(|x| fail(&x))
+        .map_err(|x| Refusal::of(&context, &x))
 }
 
 async fn send_sms(
@@ -266,36 +288,54 @@ async fn send_sms(
     crew: &mp2::config::CrewMember,
     e: &OutboxEntry,
     guard: &Guard,
-) -> Result<Option<String>, (Class, String)> {
-    let fail = |err: &dyn Classified| (err.class(), format!("sms to {}: {err}", crew.id));
-    let texter = Texter::new(&ctx.cfg).map_err(|x: SmsError| fail(&x))?;
+) -> Result<Option<String>, Refusal> {
+    let context = format!("sms to {}", crew.id);
+    let texter = Texter::new(&ctx.cfg).map_err(|x| Refusal::of(&context, &x))?;
     let to = crew.phone.clone().unwrap_or_default();
     let stem = file_stem(&e.key);
     guarded(guard, texter.send(&to, &e.content.sms, &stem))
         .await
-        .map_err(|x| fail(&x))
+        .map_err(|x| Refusal::of(&context, &x))
 }
 
 /// Either the guard's refusal or the provider's.
-enum Failure<E: std::fmt::Display> {
+enum Refused<E: std::fmt::Display> {
     Guard(GuardError<E>),
     Provider(E),
 }
 
-impl<E: Classified> std::fmt::Display for Failure<E> {
+impl<E: Classify> std::fmt::Display for Refused<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Guard(g) => g.fmt(f),
-            Failure::Provider(e) => e.fmt(f),
+            Refused::Guard(g) => g.fmt(f),
+            Refused::Provider(e) => e.fmt(f),
         }
     }
 }
 
-impl<E: Classified> Classified for Failure<E> {
-    fn class(&self) -> Class {
+impl<E: Classify> Classify for Refused<E> {
+    fn class(&self) -> ErrorClass {
         match self {
-            Failure::Guard(g) => g.class(),
-            Failure::Provider(e) => e.class(),
+            Refused::Guard(g) => g.class(),
+            Refused::Provider(e) => e.class(),
+        }
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Refused::Guard(g) => g.retry_after(),
+            Refused::Provider(e) => e.retry_after(),
+        }
+    }
+    fn counts(&self) -> bool {
+        match self {
+            Refused::Guard(g) => g.counts(),
+            Refused::Provider(e) => e.counts(),
+        }
+    }
+    fn in_doubt(&self) -> bool {
+        match self {
+            Refused::Guard(g) => g.in_doubt(),
+            Refused::Provider(e) => e.in_doubt(),
         }
     }
 }
@@ -303,23 +343,23 @@ impl<E: Classified> Classified for Failure<E> {
 /// Runs `f` through `guard`; a refusal for good (an invalid number) says
 /// nothing about the provider's health, so the breaker hears of it as a
 /// call that worked and one bad address cannot open it for everyone.
-async fn guarded<T, E: Classified>(
+async fn guarded<T, E: Classify>(
     guard: &Guard,
     f: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, Failure<E>> {
+) -> Result<T, Refused<E>> {
     let r = guard
         .call(async {
             match f.await {
                 Ok(v) => Ok(Ok(v)),
-                Err(e) if e.class() == Class::Permanent => Ok(Err(e)),
+                Err(e) if e.class() == ErrorClass::Permanent => Ok(Err(e)),
                 Err(e) => Err(e),
             }
         })
         .await;
     match r {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(Failure::Provider(e)),
-        Err(g) => Err(Failure::Guard(g)),
+        Ok(Err(e)) => Err(Refused::Provider(e)),
+        Err(g) => Err(Refused::Guard(g)),
     }
 }
 

@@ -1,11 +1,11 @@
 //! The SMS integration: Twilio's Messages API (send, and look up what was
 //! sent) or, for the demo and tests, a folder of `.json` files. No actor
 //! code: callers go through the `sms` guard. Its one error enum,
-//! [`SmsError`], knows its [`Class`] from the HTTP status, Twilio's
-//! `Retry-After` and the kind of transport error.
+//! [`SmsError`], knows its class ([`Classify`]) from the HTTP status,
+//! Twilio's `Retry-After` and the kind of transport error.
 
 use crate::calendar::ics_file::write_atomic;
-use crate::retry::{Class, Classified};
+use crate::failure::{Classify, ErrorClass};
 use mp2::config::{Config, SmsProvider};
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -39,7 +39,8 @@ pub enum SmsError {
         message: String,
     },
     /// 401/403: an operator must fix `notify.sms.account_sid` or
-    /// `auth_token_file`; retried, since the token file is read each time.
+    /// `auth_token_file`; retried slowly, since the token file is read each
+    /// time.
     #[error("Twilio refused the credentials ({status}): check notify.sms.account_sid and notify.sms.auth_token_file")]
     Credentials { status: u16 },
     /// A 2xx whose body is not Twilio's JSON.
@@ -49,18 +50,28 @@ pub enum SmsError {
     File(String),
 }
 
-impl Classified for SmsError {
-    fn class(&self) -> Class {
+impl Classify for SmsError {
+    fn class(&self) -> ErrorClass {
         match self {
-            SmsError::Config(_) | SmsError::Rejected { .. } => Class::Permanent,
-            SmsError::Unreachable(_) | SmsError::Credentials { .. } | SmsError::File(_) => {
-                Class::Transient { retry_after: None }
-            }
-            SmsError::Busy { retry_after, .. } => Class::Transient {
-                retry_after: *retry_after,
-            },
-            SmsError::BrokeOff(_) | SmsError::Decode(_) => Class::InDoubt,
+            SmsError::Rejected { .. } => ErrorClass::Permanent,
+            SmsError::Config(_) | SmsError::Credentials { .. } => ErrorClass::Operator,
+            SmsError::Unreachable(_)
+            | SmsError::Busy { .. }
+            | SmsError::BrokeOff(_)
+            | SmsError::Decode(_)
+            | SmsError::File(_) => ErrorClass::Transient,
         }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SmsError::Busy { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    fn in_doubt(&self) -> bool {
+        matches!(self, SmsError::BrokeOff(_) | SmsError::Decode(_))
     }
 }
 
@@ -343,18 +354,19 @@ mod tests {
             code: 21211,
             message: "The 'To' number is not a valid phone number.".into(),
         };
-        assert_eq!(bad.class(), Class::Permanent);
+        assert_eq!(bad.class(), ErrorClass::Permanent);
         let busy = SmsError::Busy {
             status: 429,
             retry_after: Some(Duration::from_secs(2)),
             message: "Too Many Requests".into(),
         };
+        assert_eq!(busy.class(), ErrorClass::Transient);
+        assert_eq!(busy.retry_after(), Some(Duration::from_secs(2)));
+        assert!(!busy.in_doubt());
+        assert!(SmsError::BrokeOff("reset".into()).in_doubt());
         assert_eq!(
-            busy.class(),
-            Class::Transient {
-                retry_after: Some(Duration::from_secs(2))
-            }
+            SmsError::Credentials { status: 401 }.class(),
+            ErrorClass::Operator
         );
-        assert_eq!(SmsError::BrokeOff("reset".into()).class(), Class::InDoubt);
     }
 }
