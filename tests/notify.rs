@@ -597,7 +597,7 @@ fn finding_8_a_weather_alert_whose_send_fails_is_sent_later() {
         &format!("[weather]\nprovider = \"openweathermap\"\nendpoint = \"{}\"\napi_key_file = \"owm.secret\"\npoll_interval = \"2s\"", weather.url()),
     );
     let mut d = Daemon::new(&format!("{cfg}\n{QUICK_BREAKERS}"));
-    std::fs::write(d.path("owm.secret"), "owm-key").unwrap();
+    support::write_secret(&d.path("owm.secret"), "owm-key");
     d.start();
     let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
     let days = sample_days(11, 2, tomorrow, Lang::Pl);

@@ -295,7 +295,7 @@ async fn check(r: reqwest::Response) -> Result<reqwest::Response, SmsError> {
         .and_then(|v| v.to_str().ok())
         .and_then(parse_retry_after);
     // A server may quote the request back, credentials and all.
-    let text = mp2::config::redact(&r.text().await.unwrap_or_default());
+    let text = mp2::config::redact(&r.text().await.unwrap_or_default()).into_owned();
     let e: TwilioError = serde_json::from_str(&text).unwrap_or_default();
     let message = if e.message.is_empty() {
         text.chars().take(200).collect()

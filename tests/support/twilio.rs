@@ -154,7 +154,7 @@ impl Twilio {
 
 /// `[notify.sms]` for a Twilio at `url`.
 pub fn sms_config(url: &str, token: &std::path::Path) -> String {
-    std::fs::write(token, "tok").unwrap();
+    super::write_secret(token, "tok");
     format!(
         "[notify.sms]\nprovider = \"twilio\"\nendpoint = \"{url}\"\naccount_sid = \"{ACCOUNT}\"\nauth_token_file = \"{}\"\nfrom = \"+48500000000\"",
         token.display()
