@@ -95,7 +95,8 @@ impl Classify for CalendarError {
             CalendarError::Config(_)
             | CalendarError::Secret(_)
             | CalendarError::Credentials { .. }
-            | CalendarError::TokenInvalid { .. } => ErrorClass::Operator,
+            | CalendarError::TokenInvalid { .. }
+            | CalendarError::Untrusted { .. } => ErrorClass::Operator,
             CalendarError::Event(_) => ErrorClass::Permanent,
             // 408 and 429 are the server's way of saying "later".
             CalendarError::Refused { status, .. } if *status == 408 || *status == 429 => {

@@ -114,6 +114,16 @@ fn causes(e: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
+/// Why the server's certificate was not trusted, when that is what `e`
+/// (a reqwest, lettre or I/O error) comes down to; by the rustls error
+/// along its source chain.
+pub fn untrusted_certificate(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    match tls_cause(e) {
+        Some(Tls::Untrusted(why)) => Some(why),
+        _ => None,
+    }
+}
+
 enum Tls {
     /// The chain does not lead to a trusted root, or names another host.
     Untrusted(String),

@@ -403,3 +403,55 @@ fn finding2_caldav_down_crew_email_still_sent_event_written_when_back() {
     let s = d.status().unwrap();
     assert_eq!(s.messages.failed, 0, "{s:?}");
 }
+
+/// `https://` to a CalDAV server whose CA is private: "certificate not
+/// trusted", a fault for the operator (not an outage to retry), until
+/// `calendar.ca_file` names the CA (issue 8).
+#[test]
+fn caldav_over_https_is_not_trusted_until_ca_file_names_its_ca() {
+    if skip() {
+        return;
+    }
+    let certs = tempfile::tempdir().unwrap();
+    radicale::tls_certs(certs.path());
+    let mut r = Radicale::new_tls(certs.path());
+    r.start();
+    let dir = tempfile::tempdir().unwrap();
+    support::write_secret(&dir.path().join("caldav.secret"), PASSWORD);
+    let table = |extra: &str| {
+        demo_config(
+            &format!(
+                "[calendar]\nprovider = \"caldav\"\nurl = \"https://127.0.0.1:{}/{{crew}}/mp2/\"\nusername = \"mp2\"\npassword_file = \"caldav.secret\"\n{extra}",
+                r.port
+            ),
+            "",
+        )
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = Store::open(&dir.path().join("state")).unwrap();
+    let ev = event("anna", "2024-03-15", 1, "2024-03-15T05:40:00+01:00");
+
+    let cfg = mp2::config::Config::from_str_at(&table(""), &dir.path().join("mp2.toml")).unwrap();
+    let e = rt
+        .block_on(CalDav::from_config(&cfg).unwrap().put(&store, &ev))
+        .unwrap_err();
+    assert!(matches!(e, CalendarError::Untrusted { .. }), "{e:?}");
+    assert!(e.needs_operator());
+    let said = e.to_string();
+    assert!(
+        said.contains("certificate not trusted") && said.contains("calendar.ca_file"),
+        "{said}"
+    );
+
+    let ca = certs.path().join("ca.pem");
+    let cfg = mp2::config::Config::from_str_at(
+        &table(&format!("ca_file = \"{}\"\n", ca.display())),
+        &dir.path().join("mp2.toml"),
+    )
+    .unwrap();
+    rt.block_on(CalDav::from_config(&cfg).unwrap().put(&store, &ev))
+        .unwrap();
+}

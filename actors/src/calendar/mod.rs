@@ -147,6 +147,8 @@ pub enum CalendarError {
     Config(String),
     #[error("{0}")]
     Secret(String),
+    #[error("calendar server at {url}: certificate not trusted ({reason}); if it uses a private CA, name it in calendar.ca_file")]
+    Untrusted { url: String, reason: String },
     /// `reason` is worded by [`crate::http::failure`]: no URL, no query.
     #[error("calendar server at {url}: {reason}; will retry")]
     Unreachable { url: String, reason: String },
@@ -195,6 +197,7 @@ impl CalendarError {
                 | CalendarError::Secret(_)
                 | CalendarError::Credentials { .. }
                 | CalendarError::TokenInvalid { .. }
+                | CalendarError::Untrusted { .. }
         )
     }
 }
@@ -278,8 +281,15 @@ async fn status_error(url: &str, r: reqwest::Response) -> CalendarError {
 }
 
 fn unreachable(url: &str) -> impl FnOnce(reqwest::Error) -> CalendarError + '_ {
-    move |source| CalendarError::Unreachable {
-        url: url.to_string(),
-        reason: crate::http::failure(source),
+    // A certificate only a person can fix is not an outage to wait out.
+    move |source| match crate::http::untrusted_certificate(&source) {
+        Some(reason) => CalendarError::Untrusted {
+            url: url.to_string(),
+            reason,
+        },
+        None => CalendarError::Unreachable {
+            url: url.to_string(),
+            reason: crate::http::failure(source),
+        },
     }
 }

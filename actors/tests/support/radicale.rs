@@ -84,6 +84,21 @@ impl Radicale {
         }
     }
 
+    /// Configured to speak HTTPS only, with `dir`'s `server.pem` and
+    /// `server.key` (see [`tls_certs`]).
+    pub fn new_tls(certs: &std::path::Path) -> Radicale {
+        let r = Radicale::new();
+        let config = r.dir.path().join("config");
+        let text = std::fs::read_to_string(&config).expect("config");
+        let tls = format!(
+            "[server]\nssl = True\ncertificate = {}\nkey = {}\n",
+            certs.join("server.pem").display(),
+            certs.join("server.key").display()
+        );
+        std::fs::write(&config, text.replacen("[server]\n", &tls, 1)).expect("config");
+        r
+    }
+
     pub fn started() -> Radicale {
         let mut r = Radicale::new();
         r.start();
@@ -221,4 +236,74 @@ fn unescape(s: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#13;", "\r")
         .replace("&amp;", "&")
+}
+
+/// A CA (`ca.pem`) and a certificate for 127.0.0.1 signed by it
+/// (`server.pem`, `server.key`) in `dir`, made with openssl.
+pub fn tls_certs(dir: &std::path::Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(out.status.success(), "openssl {args:?}: {out:?}");
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("ext");
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=mp2 test CA",
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    ]
+    .concat());
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
 }
