@@ -379,3 +379,135 @@ fn two_daily_sheets_in_one_pdf_are_two_days() {
         ]
     );
 }
+
+/// Cells at given columns (150 pt apart), `*text*` bold: a layout whose
+/// columns do not line up row by row.
+fn doc_at(lines: &[&[(usize, &str)]]) -> TextDoc {
+    let lines = lines
+        .iter()
+        .enumerate()
+        .map(|(i, cells)| Line {
+            y: 40.0 + 14.0 * i as f32,
+            cells: cells
+                .iter()
+                .map(|&(col, t)| {
+                    let bold = t.starts_with('*') && t.ends_with('*') && t.len() > 1;
+                    Cell {
+                        x0: 40.0 + 150.0 * col as f32,
+                        x1: 180.0 + 150.0 * col as f32,
+                        size: 10.0,
+                        bold,
+                        text: t.trim_matches('*').to_string(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    TextDoc {
+        pages: vec![Page {
+            width: 595.0,
+            height: 842.0,
+            lines,
+        }],
+        ocr: false,
+        warnings: vec![],
+    }
+}
+
+/// A header's contact whose number wraps onto the next line of its column,
+/// with a line of the box of times beside it printed in between, and whose
+/// role stands alone on the line above ("Kierownik produkcji:" /
+/// "Agnieszka Pawlak 503 428" / "551"): one contact with its role.
+#[test]
+fn a_wrapped_phone_under_another_columns_line_and_its_role_above() {
+    let d = doc_at(&[
+        &[(0, "*PLAN ZDJĘCIOWY*"), (2, "Data: 14.10.2025")],
+        &[
+            (0, "Reżyser: Marta Zielińska 501 204 318"),
+            (2, "Śniadanie: 06:00"),
+        ],
+        &[(0, "Kierownik produkcji:"), (2, "Charakteryzacja: 05:30")],
+        &[(0, "Agnieszka Pawlak 503 428"), (1, "Zbiórka ekipy 06:30")],
+        &[(2, "Kamera: 06:00")],
+        &[(0, "551"), (2, "Koniec zdjęć: 18:30")],
+    ]);
+    let days = mp2::callsheet::read(&d);
+    assert_eq!(days.len(), 1);
+    let c = days[0]
+        .contacts
+        .iter()
+        .find(|c| c.phone.as_deref() == Some("+48503428551"))
+        .unwrap_or_else(|| panic!("wrapped number missing: {:?}", days[0].contacts));
+    assert_eq!(c.role.as_deref(), Some("Kierownik produkcji"));
+    assert_eq!(c.name.as_deref(), Some("Agnieszka Pawlak"));
+}
+
+/// Scene cards side by side ("SC 44 | SC 46 | SC 48 | SC 50"): every card's
+/// scene, not every other one (one list's trailing gap was the next one's
+/// separator).
+#[test]
+fn scene_cards_side_by_side_are_all_read() {
+    let d = doc_at(&[
+        &[(0, "*Cicha Woda*")],
+        &[(0, "*DATA*"), (1, "*ZBIÓRKA*")],
+        &[(0, "*19.04.2026*"), (1, "*07:30*")],
+        &[(0, "*SCENY*")],
+        &[
+            (0, "*SC 44*"),
+            (1, "*SC 46*"),
+            (2, "*SC 48*"),
+            (3, "*SC 50*"),
+        ],
+        &[
+            (0, "*PL. KUCHNIA*"),
+            (1, "*WN. PODWÓRKO*"),
+            (2, "*WN. KUCHNIA*"),
+            (3, "*PL. PODWÓRKO*"),
+        ],
+    ]);
+    let days = mp2::callsheet::read(&d);
+    assert_eq!(days.len(), 1);
+    assert_eq!(days[0].scenes, ["44", "46", "48", "50"]);
+}
+
+/// A grid of department cards whose last row holds one card, bold and alone
+/// like a heading ("DŹWIĘK" / "07:00" under four cards): its call is read.
+#[test]
+fn a_department_grids_last_single_card_is_read() {
+    let d = doc_at(&[
+        &[(0, "*Cicha Woda*")],
+        &[(0, "*DATA*"), (1, "*ZBIÓRKA*")],
+        &[(0, "*19.04.2026*"), (1, "*07:30*")],
+        &[(0, "*ZBIÓRKI PIONÓW*")],
+        &[
+            (0, "*KAMERA*"),
+            (1, "*OŚWIETLENIE*"),
+            (2, "*CHARAKTERYZACJA*"),
+            (3, "*KOSTIUMY*"),
+        ],
+        &[
+            (0, "*06:30*"),
+            (1, "*07:30*"),
+            (2, "*06:30*"),
+            (3, "*06:30*"),
+        ],
+        &[(0, "*DŹWIĘK*")],
+        &[(0, "*07:00*")],
+        &[(0, "*KONTAKTY*")],
+        &[(0, "*KIEROWNIK PRODUKCJI*")],
+        &[(0, "*Tomasz Kaczmarek*")],
+        &[(0, "880-985-276")],
+    ]);
+    let days = mp2::callsheet::read(&d);
+    assert_eq!(days.len(), 1);
+    let calls: Vec<(String, String)> = days[0]
+        .department_calls
+        .iter()
+        .map(|(k, v)| (k.to_lowercase(), v.clone()))
+        .collect();
+    assert!(
+        calls.contains(&("dźwięk".to_string(), "07:00".to_string())),
+        "{calls:?}"
+    );
+    assert_eq!(calls.len(), 5, "{calls:?}");
+}

@@ -53,18 +53,47 @@ fn emergency(f: &str) -> bool {
 /// a phone number that did not fit the column.
 fn wrapped_digits(rows: &[Row], ri: usize, ci: usize) -> Option<String> {
     let cell = rows.get(ri)?.cells.get(ci)?;
-    let next = rows.get(ri + 1)?;
-    // The cell under this one on the next line (other columns may go on).
-    let only = next.cells.iter().find(|c| gap(c, cell) == 0.0)?;
+    // The cell under this one on the next line of its column: lines of
+    // other columns may come between (a box of times beside the contacts).
+    let only = column_neighbour(rows, ri, ci, (ri + 1..rows.len()).take(3))?;
     let t = only.text.trim();
     let digits = t.chars().filter(char::is_ascii_digit).count();
     let ok = (1..=6).contains(&digits)
         && t.chars()
             .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
-        && cell.text.trim_end().ends_with(|c: char| c.is_ascii_digit())
-        && next.page == rows[ri].page
-        && gap(only, cell) == 0.0;
+        && cell.text.trim_end().ends_with(|c: char| c.is_ascii_digit());
     ok.then(|| t.to_string())
+}
+
+/// The first cell above or below cell `ci` of row `ri` in its column, among
+/// `rows_to_try` (nearest first), on the same page and within two lines.
+fn column_neighbour<'r>(
+    rows: &'r [Row],
+    ri: usize,
+    ci: usize,
+    rows_to_try: impl Iterator<Item = usize>,
+) -> Option<&'r crate::layout::Cell> {
+    let row = rows.get(ri)?;
+    let cell = row.cells.get(ci)?;
+    for k in rows_to_try {
+        let other = rows.get(k)?;
+        if other.page != row.page || (other.y - row.y).abs() > 2.5 * row.spacing.max(1.0) {
+            return None;
+        }
+        if let Some(c) = other.cells.iter().find(|c| gap(c, cell) == 0.0) {
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// A known role printed alone on the line above a person's name in the same
+/// column ("Kierownik produkcji:" / "Agnieszka Pawlak 503 428 551").
+fn role_above(rows: &[Row], ri: usize, ci: usize) -> Option<String> {
+    let c = column_neighbour(rows, ri, ci, (ri.saturating_sub(3)..ri).rev())?;
+    let t = trim_punct(&c.text);
+    let f = fold(t);
+    ROLES.iter().any(|k| f == *k).then(|| squash(t))
 }
 
 /// Contacts of the whole sheet, first mention of each phone kept.
@@ -127,8 +156,11 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>, region: Region) -> 
                 // a service's or an office's number.
                 for hit in phones::find_all_in(&text, region) {
                     let before = last_clause(&text[..hit.start]);
-                    let (role, name) =
+                    let (mut role, name) =
                         person_before(before).unwrap_or_else(|| role_and_name(before));
+                    if role.is_none() && name.as_deref().is_some_and(looks_like_person) {
+                        role = role_above(rows, ri, ci);
+                    }
                     let known = role.as_deref().is_some_and(|r| {
                         let f = fold(r);
                         ROLES.iter().any(|k| f.trim() == *k)

@@ -10,7 +10,7 @@
 
 use super::sheet::{column_below, Row};
 use super::text::{
-    find_word, fold, fuzzy_prefix, levenshtein, longest_prefix, trim_punct, Folded, Gated,
+    find_word, fold, levenshtein, longest_prefix, trim_punct, Folded, Gated, Phrases,
 };
 use super::times::{self, Hm};
 use super::vocab::{
@@ -44,7 +44,8 @@ fn labels_in(f: &str) -> Vec<(usize, usize, TimeLabel)> {
         if pos < skip_to {
             continue;
         }
-        let Some((label, len)) = fuzzy_prefix(&f[pos..], TIME_LABELS) else {
+        static LABELS: Phrases<TimeLabel> = Phrases::new(TIME_LABELS);
+        let Some((label, len)) = LABELS.fuzzy_prefix(&f[pos..]) else {
             continue;
         };
         skip_to = pos + len;
@@ -373,8 +374,8 @@ fn row_pairs(row: &Row) -> Vec<(String, Hm)> {
 }
 
 /// A row of names over a row of times, each time under its name.
-fn stacked_pairs(names: &Row, times_row: &Row) -> Vec<(String, Hm)> {
-    if names.cells.len() < 2
+fn stacked_pairs(names: &Row, times_row: &Row, min_cells: usize) -> Vec<(String, Hm)> {
+    if names.cells.len() < min_cells
         || names.cells.len() != times_row.cells.len()
         || names.page != times_row.page
         || names.folded.iter().any(|f| !times::find_all(f).is_empty())
@@ -503,6 +504,21 @@ fn department_calls_as_printed(rows: &[Row]) -> BTreeMap<String, String> {
         let mut last_line = text.clone();
         while ri < rows.len() {
             let r = &rows[ri];
+            // A grid's last row of cards may hold one card, bold and alone
+            // like a heading ("DŹWIĘK" / "07:00" under four cards).
+            if r.is_heading() && r.section().is_none() && seen_pairs {
+                let stacked = rows
+                    .get(ri + 1)
+                    .map(|below| stacked_pairs(r, below, 1))
+                    .unwrap_or_default();
+                if !stacked.is_empty() && stacked.iter().all(|(n, _)| is_department_name(n)) {
+                    for (n, t) in stacked {
+                        out.insert(n, t.to_string());
+                    }
+                    ri += 2;
+                    continue;
+                }
+            }
             if r.is_heading() || r.section().is_some() {
                 break;
             }
@@ -531,7 +547,10 @@ fn department_calls_as_printed(rows: &[Row]) -> BTreeMap<String, String> {
                 // Names over their times, column by column (a grid of cards:
                 // "CAMERA | GRIP & ELECTRIC" / "4:30am | 5:00am").
                 if let Some(below) = rows.get(ri + 1) {
-                    let stacked = stacked_pairs(r, below);
+                    // A grid's last row of cards may hold a single card
+                    // ("DŹWIĘK" / "07:00" under four): one is enough once
+                    // the grid has begun.
+                    let stacked = stacked_pairs(r, below, if seen_pairs { 1 } else { 2 });
                     if !stacked.is_empty() {
                         for (n, t) in stacked {
                             if is_department_name(&n) {

@@ -169,8 +169,14 @@ pub fn read(rows: &[Row]) -> (Vec<String>, Option<SetType>) {
             let joined = r.folded_text();
             {
                 let f = &joined;
-                for c in INLINE_LIST.captures_iter(f) {
-                    let Some(list) = c.get(1) else { continue };
+                // The next list may start right after this one's last
+                // number: its separator (two spaces between grid cells,
+                // "SC 44 | SC 46 | SC 48") must not be eaten by this one.
+                let mut from = 0;
+                while let Some(c) = INLINE_LIST.captures_at(f, from) {
+                    let Some(list) = c.get(1) else { break };
+                    // Never empty: the search moves on.
+                    from = list.start() + list.as_str().trim_end().len().max(1);
                     for tok in list
                         .as_str()
                         .split(|c: char| c == ',' || c == '&' || c == '+' || c.is_whitespace())

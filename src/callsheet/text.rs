@@ -236,15 +236,99 @@ pub fn within_one_edit(a: &str, b: &str) -> bool {
     }
 }
 
-/// Like [`longest_prefix`], but each word of a phrase may differ from the
-/// text by one character when it is long (a scan's "zdjeé" for "zdjęć").
-pub fn fuzzy_prefix<T: Copy>(s: &str, table: &[(&str, T)]) -> Option<(T, usize)> {
-    let exact = longest_prefix(s, table);
-    // The first words of `s`, trimmed of the separators that glue a label to
-    // its value, with their char counts: computed once, compared against
-    // every phrase (this runs for every word of every cell).
-    let mut words = [("", 0usize, 0usize); 7];
-    let mut n = 0;
+/// A table of phrases with its words split once, grouped by first word:
+/// [`Phrases::fuzzy_prefix`] runs at every word of every cell, so a phrase
+/// is looked at only when its first word is near the text's.
+pub struct Phrases<T: 'static> {
+    table: &'static [(&'static str, T)],
+    index: std::sync::OnceLock<PhraseIndex>,
+}
+
+struct PhraseIndex {
+    /// Each phrase's words with their char counts, in table order.
+    words: Vec<Vec<(&'static str, usize)>>,
+    /// Distinct first words (with char count) and the phrases they open.
+    groups: Vec<(&'static str, usize, Vec<usize>)>,
+}
+
+impl<T: Copy> Phrases<T> {
+    pub const fn new(table: &'static [(&'static str, T)]) -> Phrases<T> {
+        Phrases {
+            table,
+            index: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn index(&self) -> &PhraseIndex {
+        self.index.get_or_init(|| {
+            let words: Vec<Vec<(&'static str, usize)>> = self
+                .table
+                .iter()
+                .map(|(p, _)| p.split(' ').map(|w| (w, char_len(w))).collect())
+                .collect();
+            let mut groups: Vec<(&'static str, usize, Vec<usize>)> = Vec::new();
+            for (i, ws) in words.iter().enumerate() {
+                let (first, n) = ws[0];
+                match groups.iter_mut().find(|g| g.0 == first) {
+                    Some(g) => g.2.push(i),
+                    None => groups.push((first, n, vec![i])),
+                }
+            }
+            PhraseIndex { words, groups }
+        })
+    }
+
+    /// Like [`longest_prefix`], but each word of a phrase may differ from
+    /// the text by one character when it is long (a scan's "zdjeé" for
+    /// "zdjęć").
+    pub fn fuzzy_prefix(&self, s: &str) -> Option<(T, usize)> {
+        let exact = longest_prefix(s, self.table);
+        let words = text_words(s);
+        let words = words.as_slice();
+        let Some(&(t0, _, tc0)) = words.first() else {
+            return exact;
+        };
+        let near = |w: &str, wc: usize, t: &str, tc: usize| {
+            w == t || (tc >= 5 && wc >= 5 && wc.abs_diff(tc) <= 1 && within_one_edit(w, t))
+        };
+        let index = self.index();
+        // The longest fuzzy match, the first in table order among equals
+        // (as a scan of the table would find it); the exact match wins ties.
+        let mut fuzzy: Option<(usize, usize)> = None;
+        for (first, fc, phrases) in &index.groups {
+            if !near(first, *fc, t0, tc0) {
+                continue;
+            }
+            for &i in phrases {
+                let pw = &index.words[i];
+                if pw.len() > words.len() {
+                    continue;
+                }
+                let rest_ok = pw[1..]
+                    .iter()
+                    .zip(&words[1..])
+                    .all(|(&(w, wc), &(t, _, tc))| near(w, wc, t, tc));
+                let end = words[pw.len() - 1].1;
+                if rest_ok && fuzzy.is_none_or(|(j, l)| end > l || (end == l && i < j)) {
+                    fuzzy = Some((i, end));
+                }
+            }
+        }
+        match (exact, fuzzy) {
+            (Some((_, l)), Some((_, end))) if end <= l => exact,
+            (_, Some((i, end))) => Some((self.table[i].1, end)),
+            (exact, None) => exact,
+        }
+    }
+}
+
+/// The first words of `s` (at most seven), trimmed of the separators that
+/// glue a label to its value: (word, its end in `s`, its char count).
+fn text_words(s: &str) -> ArrayWords<'_> {
+    let mut out = ArrayWords {
+        words: [("", 0, 0); 7],
+        n: 0,
+    };
     let mut start = None;
     let word = |a: usize, b: usize| {
         let t = s[a..b].trim_end_matches([':', ',', ';']);
@@ -253,50 +337,34 @@ pub fn fuzzy_prefix<T: Copy>(s: &str, table: &[(&str, T)]) -> Option<(T, usize)>
     for (i, c) in s.char_indices() {
         match (c.is_whitespace(), start) {
             (true, Some(a)) => {
-                words[n] = word(a, i);
-                n += 1;
+                out.words[out.n] = word(a, i);
+                out.n += 1;
                 start = None;
-                if n == words.len() {
-                    break;
+                if out.n == out.words.len() {
+                    return out;
                 }
             }
             (false, None) => start = Some(i),
             _ => {}
         }
     }
-    if let (Some(a), true) = (start, n < words.len()) {
-        words[n] = word(a, s.len());
-        n += 1;
+    if let Some(a) = start {
+        out.words[out.n] = word(a, s.len());
+        out.n += 1;
     }
-    let words = &words[..n];
-    let mut best = exact;
-    for &(p, v) in table {
-        let mut end = None;
-        let mut parts = p.split(' ');
-        let mut k = 0;
-        let ok = loop {
-            let Some(w) = parts.next() else { break k > 0 };
-            let Some(&(t, e, tc)) = words.get(k) else {
-                break false;
-            };
-            let near = w == t
-                || (tc >= 5 && {
-                    let wc = char_len(w);
-                    wc >= 5 && wc.abs_diff(tc) <= 1 && within_one_edit(w, t)
-                });
-            if !near {
-                break false;
-            }
-            end = Some(e);
-            k += 1;
-        };
-        if let (true, Some(end)) = (ok, end) {
-            if best.is_none_or(|(_, l)| end > l) {
-                best = Some((v, end));
-            }
-        }
+    out
+}
+
+/// Up to seven words without allocating.
+struct ArrayWords<'a> {
+    words: [(&'a str, usize, usize); 7],
+    n: usize,
+}
+
+impl<'a> ArrayWords<'a> {
+    fn as_slice(&self) -> &[(&'a str, usize, usize)] {
+        &self.words[..self.n]
     }
-    best
 }
 
 /// Chars in `s`, without walking ASCII.
@@ -350,9 +418,12 @@ mod tests {
 
     #[test]
     fn fuzzy_labels() {
-        let t = &[("planowany koniec zdjec", 1), ("planowany koniec", 2)];
-        assert_eq!(fuzzy_prefix("planowany koniec zdjee", t), Some((1, 22)));
-        assert_eq!(fuzzy_prefix("planowany koniec: 19:00", t), Some((2, 16)));
+        static T: Phrases<u8> =
+            Phrases::new(&[("planowany koniec zdjec", 1), ("planowany koniec", 2)]);
+        assert_eq!(T.fuzzy_prefix("planowany koniec zdjee"), Some((1, 22)));
+        assert_eq!(T.fuzzy_prefix("planowany koniec: 19:00"), Some((2, 16)));
+        assert_eq!(T.fuzzy_prefix("plannowany koniec"), Some((2, 17)));
+        assert_eq!(T.fuzzy_prefix("koniec"), None);
         assert_eq!(levenshtein("swiatto", "swiatlo"), 1);
     }
 
