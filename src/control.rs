@@ -7,8 +7,8 @@
 //! only to root or the daemon's own user or group, checked with SO_PEERCRED.
 
 use crate::plan::CrewPlan;
-pub use crate::store::{MessageCounts, OutboxCounts};
 use crate::store::Stage;
+pub use crate::store::{MessageCounts, OutboxCounts};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;

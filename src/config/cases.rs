@@ -267,3 +267,30 @@ fn secret_files_must_exist_and_be_private() {
     Config::load(&file).unwrap();
     assert_eq!(cfg.read_secret(Path::new("owm.secret")).unwrap(), "key");
 }
+
+#[test]
+fn a_ca_file_that_does_not_exist_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("inbox")).unwrap();
+    let file = dir.path().join("mp2.toml");
+    std::fs::write(
+        &file,
+        format!("{BASE}\n[routes]\nprovider = \"osrm\"\nendpoint = \"https://osrm.example.org\"\nca_file = \"office-ca.pem\"\n"),
+    )
+    .unwrap();
+    let e = Config::load(&file).unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!(
+            "{}:16: routes.ca_file: the CA file {} does not exist",
+            file.display(),
+            dir.path().join("office-ca.pem").display()
+        )),
+        "{e}"
+    );
+    std::fs::write(
+        dir.path().join("office-ca.pem"),
+        "-----BEGIN CERTIFICATE-----\n",
+    )
+    .unwrap();
+    Config::load(&file).unwrap();
+}

@@ -1,6 +1,7 @@
 //! Checks against the machine, made by [`Config::load`] only (a config
 //! parsed from a string, as tests do, may describe a machine elsewhere).
-//! Secret files must exist and be private (see `config::secrets`).
+//! Secret files must exist and be private (see `config::secrets`); a
+//! `ca_file` must exist.
 
 use super::Validator;
 use crate::config::secrets::{private, SecretAt};
@@ -49,6 +50,38 @@ pub(super) fn on_disk(cfg: &Config, v: &mut Validator<'_>) {
                     file.display()
                 ),
             ),
+        }
+    }
+    let mut cas: Vec<(&str, Option<&std::path::Path>)> = vec![
+        ("routes", cfg.routes.ca_file.as_deref()),
+        ("weather", cfg.weather.ca_file.as_deref()),
+        ("calendar", cfg.calendar.ca_file.as_deref()),
+    ];
+    if let Mailbox::Imap(i) = &cfg.mailbox {
+        cas.push(("mailbox", i.ca_file.as_deref()));
+    }
+    if let Some(e) = &cfg.notify.email {
+        cas.push(("notify.email", e.ca_file.as_deref()));
+    }
+    if let Some(s) = &cfg.notify.sms {
+        cas.push(("notify.sms", s.ca_file.as_deref()));
+    }
+    for (table, file) in cas {
+        let Some(file) = file else { continue };
+        let path = if file.is_relative() {
+            cfg.base_dir().join(file)
+        } else {
+            file.to_path_buf()
+        };
+        if matches!(std::fs::metadata(&path), Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
+            v.err(
+                table,
+                "ca_file",
+                &format!(
+                    "the CA file {} does not exist; name the PEM file of the CA that signed the server's certificate, or remove the key to trust only the usual roots",
+                    path.display()
+                ),
+            );
         }
     }
 }
