@@ -511,3 +511,29 @@ fn a_department_grids_last_single_card_is_read() {
     );
     assert_eq!(calls.len(), 5, "{calls:?}");
 }
+
+/// A US app's strip of labels over times with one-letter meridiems
+/// ("GENERAL CALL | EST. WRAP" / "5:00a | 5:00p"), and an advance block
+/// headed with the day it previews ("ADVANCE SCHEDULE — FRIDAY, MARCH 20,
+/// 2026" / "Crew call 4:00a …"): today's call and wrap, never the advance
+/// day's call.
+#[test]
+fn one_letter_meridiems_and_an_advance_heading_that_names_its_day() {
+    let d = doc_at(&[
+        &[(0, "*DRY CREEK ROAD*"), (2, "*CALL SHEET*")],
+        &[(0, "*Thu., Mar. 19th, 2026*")],
+        &[
+            (0, "*GENERAL CALL*"),
+            (1, "*BREAKFAST*"),
+            (2, "*EST. WRAP*"),
+        ],
+        &[(0, "*5:00a*"), (1, "4:30a"), (2, "5:00p")],
+        &[(0, "*ADVANCE SCHEDULE — FRIDAY, MARCH 20, 2026*")],
+        &[(0, "Crew call 4:00a at Union Station Concourse")],
+    ]);
+    let days = mp2::callsheet::read(&d);
+    assert_eq!(days.len(), 1, "{days:?}");
+    assert_eq!(days[0].date, "2026-03-19");
+    assert_eq!(days[0].call_time.as_deref(), Some("05:00"));
+    assert_eq!(days[0].wrap_time.as_deref(), Some("17:00"));
+}

@@ -481,7 +481,24 @@ fn advance_opens_section(row: &Row) -> bool {
     if rest.starts_with('(') {
         rest = rest.find(')').map_or("", |i| rest[i + 1..].trim());
     }
-    row.cells.len() == 1 && super::text::trim_punct(rest).is_empty()
+    if row.cells.len() != 1 {
+        return false;
+    }
+    if super::text::trim_punct(rest).is_empty() {
+        return true;
+    }
+    // "ADVANCE SCHEDULE — FRIDAY, MARCH 20, 2026": the heading names the day
+    // it previews, and states no time of its own.
+    let dates = super::dates::find_all(rest);
+    let [h] = dates.as_slice() else {
+        return false;
+    };
+    times::find_all(rest).is_empty()
+        && rest[..h.start]
+            .split(|c: char| !c.is_alphanumeric())
+            .chain(rest[h.end..].split(|c: char| !c.is_alphanumeric()))
+            .filter(|w| !w.is_empty())
+            .all(|w| super::vocab::WEEKDAYS.contains(&w))
 }
 
 /// `^(?:(?:page|pg.|strona|str.|s.)\s*\d{1,3}(?:\s*(?:/|of|z|ze)\s*\d{1,3})?|[-–]\s*\d{1,3}\s*[-–])$`,

@@ -125,6 +125,19 @@ pub fn parse_at(s: &str, bare_hour_ok: bool) -> Option<(Hm, usize)> {
             }
         }
     }
+    // "5:00a", "5:00p": US production apps print the meridiem as one letter
+    // glued to the minutes (never after a space: Polish "7:30 a 8:00").
+    if meridiem.is_none() && had_minutes {
+        for (letter, pm) in [('a', false), ('p', true)] {
+            if let Some(rest) = after.strip_prefix(letter) {
+                if rest.chars().next().is_none_or(|c| !c.is_alphanumeric()) {
+                    meridiem = Some(pm);
+                    i += 1;
+                    break;
+                }
+            }
+        }
+    }
     if !had_minutes && meridiem.is_none() && !bare_hour_ok {
         return None;
     }
@@ -335,6 +348,9 @@ mod tests {
         assert_eq!(v("7:30 pm").as_deref(), Some("19:30"));
         assert_eq!(v("12:15 am").as_deref(), Some("00:15"));
         assert_eq!(v("12:15 p.m.").as_deref(), Some("12:15"));
+        assert_eq!(v("5:00a").as_deref(), Some("05:00"));
+        assert_eq!(v("5:00p").as_deref(), Some("17:00"));
+        assert_eq!(v("5:00 a"), None);
         assert_eq!(v("godz. 7").as_deref(), Some("07:00"));
         assert_eq!(v("godz. 19:00").as_deref(), Some("19:00"));
         assert_eq!(v("7h").as_deref(), Some("07:00"));
