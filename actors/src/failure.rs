@@ -96,7 +96,9 @@ impl Classify for CalendarError {
             | CalendarError::Secret(_)
             | CalendarError::Credentials { .. }
             | CalendarError::TokenInvalid { .. }
-            | CalendarError::Untrusted { .. } => ErrorClass::Operator,
+            | CalendarError::Untrusted { .. }
+            | CalendarError::TokenRefused { .. }
+            | CalendarError::TokenRefresh { operator: true, .. } => ErrorClass::Operator,
             CalendarError::Event(_) => ErrorClass::Permanent,
             // 408 and 429 are the server's way of saying "later".
             CalendarError::Refused { status, .. } if *status == 408 || *status == 429 => {
@@ -107,6 +109,7 @@ impl Classify for CalendarError {
             }
             CalendarError::Refused { .. }
             | CalendarError::Unreachable { .. }
+            | CalendarError::TokenRefresh { .. }
             | CalendarError::Busy { .. }
             | CalendarError::Conflict { .. }
             | CalendarError::Store(_)

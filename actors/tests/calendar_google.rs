@@ -2,6 +2,9 @@
 //! Calendar API v3 wire format: paths, bearer token, JSON bodies (times,
 //! reminders), insert on 404, update in place, 500 / 429 + Retry-After
 //! retried, and a 401 shown in `status` until the token file is refreshed.
+//! Unattended: access tokens from a refresh token at the OAuth token
+//! endpoint (RFC 6749 §6 as Google's `oauth2.googleapis.com/token` speaks
+//! it), cached, renewed once on a 401, and `invalid_grant` in `status`.
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
@@ -23,10 +26,82 @@ const PREFIX: &str = "/calendar/v3/calendars/";
 
 /// The fake calendar: events by (calendar id, event id), and replies forced
 /// on the next requests.
-#[derive(Default)]
 struct Fake {
     events: BTreeMap<(String, String), Value>,
     faults: VecDeque<Reply>,
+    /// Access tokens the calendar takes.
+    accepted: BTreeSet<String>,
+    /// Refresh tokens the token endpoint honours.
+    refresh_tokens: BTreeSet<String>,
+    /// Access tokens issued so far.
+    issued: usize,
+}
+
+impl Default for Fake {
+    fn default() -> Self {
+        Fake {
+            events: BTreeMap::new(),
+            faults: VecDeque::new(),
+            accepted: [TOKEN.to_string()].into(),
+            refresh_tokens: [REFRESH.to_string()].into(),
+            issued: 0,
+        }
+    }
+}
+
+const CLIENT_ID: &str = "1234-mp2.apps.googleusercontent.com";
+const CLIENT_SECRET: &str = "GOCSPX-test-secret";
+const REFRESH: &str = "1//0refresh-good";
+
+/// `a=b&c=d` (the values here need no percent-decoding but `/`).
+fn form(body: &[u8]) -> BTreeMap<String, String> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.replace("%2F", "/").replace("%2f", "/")))
+        .collect()
+}
+
+/// The token endpoint: `grant_type=refresh_token` with the client's id and
+/// secret; JSON with `access_token` and `expires_in`, or an RFC 6749 §5.2
+/// error (`invalid_grant`, `invalid_client`) with 400 / 401.
+fn token_endpoint(f: &mut Fake, req: &Request) -> Reply {
+    let json = |status: u16, v: Value| -> Reply {
+        (
+            status,
+            vec![("Content-Type", "application/json; charset=utf-8".into())],
+            v.to_string(),
+        )
+    };
+    if req.method != "POST"
+        || !req
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+    {
+        return json(400, json!({"error": "invalid_request"}));
+    }
+    let p = form(&req.body);
+    let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+    if get("client_id") != CLIENT_ID || get("client_secret") != CLIENT_SECRET {
+        return json(
+            401,
+            json!({"error": "invalid_client", "error_description": "The OAuth client was not found."}),
+        );
+    }
+    if get("grant_type") != "refresh_token" || !f.refresh_tokens.contains(get("refresh_token")) {
+        return json(
+            400,
+            json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}),
+        );
+    }
+    f.issued += 1;
+    let token = format!("ya29.issued-{}", f.issued);
+    f.accepted.insert(token.clone());
+    json(
+        200,
+        json!({"access_token": token, "expires_in": 3599,
+               "scope": "https://www.googleapis.com/auth/calendar", "token_type": "Bearer"}),
+    )
 }
 
 fn error(status: u16, reason: &str) -> Reply {
@@ -38,10 +113,16 @@ fn error(status: u16, reason: &str) -> Reply {
 }
 
 fn answer(fake: &Mutex<Fake>, req: &Request) -> Reply {
-    if req.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
+    let mut f = fake.lock().unwrap();
+    if req.path == "/token" {
+        return token_endpoint(&mut f, req);
+    }
+    let bearer = req
+        .header("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "));
+    if !bearer.is_some_and(|b| f.accepted.contains(b)) {
         return error(401, "Invalid Credentials");
     }
-    let mut f = fake.lock().unwrap();
     if let Some(r) = f.faults.pop_front() {
         return r;
     }
@@ -261,7 +342,12 @@ fn one_event_per_crew_and_day_inserted_then_updated_in_place_through_500_and_429
 #[test]
 fn expired_token_shows_in_status_until_the_token_file_is_refreshed() {
     let (server, fake) = fake_server(vec![]);
-    let mut d = Daemon::new(&google_config(&server));
+    // Operator-class failures are retried at most every retry_max (default
+    // a minute): seconds here, so the refreshed file is seen within the wait.
+    let mut d = Daemon::new(&google_config(&server).replace(
+        "fault_injection = false",
+        "fault_injection = false\nretry_max = \"2s\"",
+    ));
     d.write("google.token", "ya29.expired\n");
     d.start();
     let mails = demo_mails();
@@ -327,4 +413,173 @@ fn remove_deletes_the_event_and_tolerates_it_being_gone() {
             format!("{PREFIX}anna@group.calendar.google.com/events/{id}")
         );
     }
+}
+
+/// The demo config on the fake with `[calendar.oauth2]` instead of a token
+/// file, and operator-class failures retried within seconds.
+fn refreshing_config(s: &Server) -> String {
+    demo_config(
+        &format!(
+            "[calendar]\nprovider = \"google\"\nurl = \"{url}/calendar/v3\"\ncalendar_id = \"{{crew}}@group.calendar.google.com\"\n\n[calendar.oauth2]\ntoken_url = \"{url}/token\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"google.client-secret\"\nrefresh_token_file = \"google.refresh-token\"\n",
+            url = s.url()
+        ),
+        "[integrations.calendar]\nrate = \"100/s\"\nburst = 20\nbreaker_failures = 5\nbreaker_reset = \"1s\"\ntimeout = \"5s\"\n",
+    )
+    .replace("fault_injection = false", "fault_injection = false\nretry_max = \"2s\"")
+}
+
+fn token_requests(s: &Server) -> Vec<Request> {
+    s.requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path == "/token")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn refresh_token_gives_access_tokens_cached_and_renewed_once_on_401() {
+    let (server, fake) = fake_server(vec![]);
+    let cfg = refreshing_config(&server);
+    let mut d = Daemon::new(&cfg);
+    d.write("google.client-secret", &format!("{CLIENT_SECRET}\n"));
+    d.write("google.refresh-token", &format!("{REFRESH}\n"));
+    let checked = std::process::Command::new(support::mp2ctl())
+        .args(["check-config"])
+        .arg(&d.config)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success() && checked.stderr.is_empty(),
+        "check-config takes [calendar.oauth2] without a token_file: {}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    d.start();
+    let mails = demo_mails();
+    let (revision, originals): (Vec<_>, Vec<_>) = mails
+        .iter()
+        .enumerate()
+        .partition(|(_, m)| m.days.iter().any(|day| day.revision == Some(2)));
+    let mut dates = BTreeSet::new();
+    for (i, m) in &originals {
+        d.deliver(&format!("{i:03}.{}.eml", m.label), &m.raw);
+        dates.extend(m.expected_dates());
+    }
+    d.wait_until("originals handled", Duration::from_secs(60), |d| {
+        d.all_handled(originals.len())
+    });
+    assert_events_match_plans(&d, &fake, &dates);
+    // One token for every write: kept until it expires (in an hour).
+    let tokens = token_requests(&server);
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    let p = form(&tokens[0].body);
+    assert_eq!(p["grant_type"], "refresh_token");
+    assert_eq!(p["client_id"], CLIENT_ID);
+    assert_eq!(p["client_secret"], CLIENT_SECRET);
+    assert_eq!(p["refresh_token"], REFRESH);
+    let writes: Vec<Request> = server
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path.starts_with(PREFIX))
+        .cloned()
+        .collect();
+    assert!(writes.len() >= CREW.len() * dates.len());
+    for r in &writes {
+        assert_eq!(r.header("authorization"), Some("Bearer ya29.issued-1"));
+    }
+
+    // Google revokes the access token early: the next write is answered
+    // 401, mp2 gets a new token once and the write goes through.
+    fake.lock().unwrap().accepted.clear();
+    let seen = server.count();
+    let (i, m) = revision[0];
+    d.deliver(&format!("{i:03}.{}.eml", m.label), &m.raw);
+    d.wait_until("revision handled", Duration::from_secs(30), |d| {
+        d.all_handled(mails.len())
+    });
+    assert_events_match_plans(&d, &fake, &dates);
+    assert_eq!(token_requests(&server).len(), 2);
+    let later: Vec<Request> = server.requests.lock().unwrap()[seen..].to_vec();
+    let unauthorized = later
+        .iter()
+        .filter(|r| r.header("authorization") == Some("Bearer ya29.issued-1"))
+        .count();
+    assert_eq!(
+        unauthorized, 1,
+        "one write with the revoked token, then a new one: {later:?}"
+    );
+    assert!(later
+        .iter()
+        .filter(|r| r.path.starts_with(PREFIX))
+        .skip(1)
+        .all(|r| r.header("authorization") == Some("Bearer ya29.issued-2")));
+    let s = d.status().unwrap();
+    assert_eq!(s.state, "running", "{:?}", s.problems);
+}
+
+#[test]
+fn invalid_grant_is_an_operator_problem_in_status_until_a_new_refresh_token() {
+    let (server, fake) = fake_server(vec![]);
+    let mut d = Daemon::new(&refreshing_config(&server));
+    d.write("google.client-secret", CLIENT_SECRET);
+    d.write("google.refresh-token", "1//0refresh-revoked\n");
+    d.start();
+    let first = &demo_mails()[0];
+    d.deliver("000.eml", &first.raw);
+    d.wait_until(
+        "degraded with invalid_grant",
+        Duration::from_secs(30),
+        |d| {
+            d.status().is_some_and(|s| {
+                s.state == "degraded"
+                    && s.problems.iter().any(|p| {
+                        p.contains("invalid_grant")
+                            && p.contains("put a new one in calendar.oauth2.refresh_token_file")
+                    })
+            })
+        },
+    );
+    let s = d.status().unwrap();
+    assert_eq!(
+        s.messages.failed, 0,
+        "kept for when the token is fixed: {s:?}"
+    );
+    assert!(fake.lock().unwrap().events.is_empty());
+    assert!(
+        server
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|r| r.path == "/token"),
+        "no calendar call without a token"
+    );
+    // The human status says it too, on the problem line.
+    let out = std::process::Command::new(support::mp2ctl())
+        .arg("--config")
+        .arg(&d.config)
+        .arg("status")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("! ") && l.contains("invalid_grant")),
+        "{text}"
+    );
+
+    d.write("google.refresh-token", &format!("{REFRESH}\n"));
+    d.wait_until(
+        "handled with the new refresh token",
+        Duration::from_secs(30),
+        |d| d.all_handled(1),
+    );
+    let dates: BTreeSet<String> = first.expected_dates().into_iter().collect();
+    assert_events_match_plans(&d, &fake, &dates);
+    d.wait_until("running again", Duration::from_secs(10), |d| {
+        d.status().is_some_and(|s| s.state == "running")
+    });
 }

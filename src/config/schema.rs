@@ -421,6 +421,9 @@ pub struct Calendar {
     /// Google: the calendar id (`{crew}` allowed) and an OAuth token file.
     pub calendar_id: Option<String>,
     pub token_file: Option<PathBuf>,
+    /// Google, unattended: access tokens from a refresh token (as
+    /// `[mailbox.oauth2]`), instead of a `token_file` kept fresh by hand.
+    pub oauth2: Option<OAuth2>,
 }
 
 impl Default for Calendar {
@@ -434,6 +437,7 @@ impl Default for Calendar {
             dir: Some("calendar".into()),
             calendar_id: None,
             token_file: None,
+            oauth2: None,
         }
     }
 }

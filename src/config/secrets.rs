@@ -138,11 +138,25 @@ impl Config {
                 "password_file",
                 self.calendar.password_file.as_deref(),
             )),
-            CalendarProvider::Google => out.push((
-                "calendar",
-                "token_file",
-                self.calendar.token_file.as_deref(),
-            )),
+            CalendarProvider::Google => match &self.calendar.oauth2 {
+                Some(o) => {
+                    out.push((
+                        "calendar.oauth2",
+                        "client_secret_file",
+                        Some(&o.client_secret_file),
+                    ));
+                    out.push((
+                        "calendar.oauth2",
+                        "refresh_token_file",
+                        Some(&o.refresh_token_file),
+                    ));
+                }
+                None => out.push((
+                    "calendar",
+                    "token_file",
+                    self.calendar.token_file.as_deref(),
+                )),
+            },
             CalendarProvider::Ics => {}
         }
         if let Some(e) = &self.notify.email {

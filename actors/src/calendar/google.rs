@@ -8,18 +8,25 @@
 //!   again without keeping any state: `PUT …/events/ID` updates it; on 404
 //!   (never written) `POST …/events` inserts it with that id. A cancelled
 //!   day is `DELETE …/events/ID`; 404/410 count as done.
-//! - Auth: `Authorization: Bearer TOKEN`, the token read from
-//!   `calendar.token_file` on every batch (an outside refresher may rewrite
-//!   it; a JSON file with an `access_token` field also works). A 401 says
-//!   the token must be refreshed; mp2 does not hold refresh credentials.
+//! - Auth: `Authorization: Bearer TOKEN`. Unattended, with
+//!   `[calendar.oauth2]`: the access token comes from the refresh token
+//!   ([`crate::oauth`], the IMAP XOAUTH2 code), is kept until a minute
+//!   before it expires, and a 401 throws it away and fetches one more
+//!   before the request counts as refused. A refused refresh token
+//!   (`invalid_grant`) is the operator's to fix, shown in `status`.
+//!   Otherwise the token is read from `calendar.token_file` on every batch
+//!   (an outside refresher may rewrite it; a JSON file with an
+//!   `access_token` field also works) and a 401 says to refresh that file.
 //! - 429, 5xx and Google's 403 `rateLimitExceeded` are retried later.
 
 use super::{client, status_error, unreachable, CalendarError, DayEvent};
+use crate::oauth::{self, AccessToken};
 use chrono::{DateTime, FixedOffset};
-use mp2::config::Config;
+use mp2::config::{Config, OAuth2};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::sync::Mutex;
 use std::time::Duration;
 
 const DEFAULT_BASE: &str = "https://www.googleapis.com/calendar/v3";
@@ -29,11 +36,46 @@ pub struct Google {
     base: String,
     /// Calendar id with `{crew}`.
     calendar_id: String,
-    token: String,
+    auth: Auth,
     /// IANA zone for `start.timeZone` / `end.timeZone`.
     timezone: String,
     /// Trusts `calendar.ca_file` besides the usual roots.
     client: reqwest::Client,
+}
+
+/// Where the bearer token comes from.
+enum Auth {
+    /// `calendar.token_file`: an access token someone else keeps fresh.
+    Fixed(String),
+    /// `[calendar.oauth2]`: mp2 gets access tokens itself.
+    Refresh {
+        oauth: OAuth2,
+        client_secret: String,
+        refresh_token: String,
+    },
+}
+
+/// The access token outlives one batch's [`Google`] (built anew for each,
+/// so a rotated secret is read at once): kept here with a digest of the
+/// credentials it came from, so a new refresh token is not answered with
+/// the old one's access token.
+static TOKEN: Mutex<Option<(String, AccessToken)>> = Mutex::new(None);
+
+fn credentials_digest(o: &OAuth2, refresh_token: &str) -> String {
+    let d = Sha256::digest(format!(
+        "{}\0{}\0{}",
+        o.token_url,
+        o.client_id,
+        refresh_token.trim()
+    ));
+    hex::encode(d)
+}
+
+fn cached(key: &str) -> Option<String> {
+    let t = TOKEN.lock().unwrap_or_else(|e| e.into_inner());
+    t.as_ref()
+        .filter(|(k, t)| k == key && t.fresh())
+        .map(|(_, t)| t.value.clone())
 }
 
 /// The deterministic Google event id of a crew member's day. Google allows
@@ -46,18 +88,18 @@ pub fn event_id(crew: &str, date: &str) -> String {
 
 impl Google {
     pub fn from_config(cfg: &Config) -> Result<Google, CalendarError> {
-        let file = cfg.calendar.token_file.as_deref().ok_or_else(|| {
-            CalendarError::Config(
-                "calendar.token_file is not set (a file holding an OAuth access token)".into(),
-            )
-        })?;
-        let raw = cfg.read_secret(file).map_err(CalendarError::Secret)?;
-        let token = access_token(&raw).ok_or_else(|| {
-            CalendarError::Secret(format!(
-                "{} holds no access token: put the token on one line (or JSON with \"access_token\")",
-                file.display()
-            ))
-        })?;
+        let auth = match &cfg.calendar.oauth2 {
+            Some(o) => Auth::Refresh {
+                oauth: o.clone(),
+                client_secret: cfg
+                    .read_secret(&o.client_secret_file)
+                    .map_err(CalendarError::Secret)?,
+                refresh_token: cfg
+                    .read_secret(&o.refresh_token_file)
+                    .map_err(CalendarError::Secret)?,
+            },
+            None => Auth::Fixed(fixed_token(cfg)?),
+        };
         Ok(Google {
             base: cfg
                 .calendar
@@ -71,7 +113,7 @@ impl Google {
                 .calendar_id
                 .clone()
                 .unwrap_or_else(|| "primary".into()),
-            token,
+            auth,
             timezone: cfg.daemon.timezone.clone(),
             client: client(cfg)?,
         })
@@ -98,23 +140,74 @@ impl Google {
         Ok(url)
     }
 
+    /// The bearer token: the fixed one, else a cached access token, else
+    /// (or when `renew`) a new one from the refresh token.
+    async fn bearer(&self, renew: bool) -> Result<String, CalendarError> {
+        let (oauth, client_secret, refresh_token) = match &self.auth {
+            Auth::Fixed(t) => return Ok(t.clone()),
+            Auth::Refresh {
+                oauth,
+                client_secret,
+                refresh_token,
+            } => (oauth, client_secret, refresh_token),
+        };
+        let key = credentials_digest(oauth, refresh_token);
+        if !renew {
+            if let Some(t) = cached(&key) {
+                return Ok(t);
+            }
+        }
+        let fresh = oauth::refresh(
+            &self.client,
+            oauth,
+            client_secret,
+            refresh_token,
+            "calendar.oauth2",
+        )
+        .await
+        .map_err(|e| CalendarError::TokenRefresh {
+            reason: e.reason,
+            operator: e.operator,
+        })?;
+        let value = fresh.value.clone();
+        *TOKEN.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, fresh));
+        tracing::debug!("Google Calendar access token refreshed");
+        Ok(value)
+    }
+
     async fn send(
         &self,
         m: Method,
         url: &Url,
         body: Option<&Value>,
     ) -> Result<reqwest::Response, CalendarError> {
-        let mut r = self.client.request(m, url.clone()).bearer_auth(&self.token);
-        if let Some(b) = body {
-            r = r.json(b);
-        }
-        let r = r.send().await.map_err(unreachable(url.as_str()))?;
-        match r.status() {
-            StatusCode::UNAUTHORIZED => Err(CalendarError::TokenInvalid {
-                url: url.to_string(),
-            }),
-            StatusCode::FORBIDDEN => Err(forbidden(url, r).await),
-            _ => Ok(r),
+        let refreshes = matches!(self.auth, Auth::Refresh { .. });
+        let mut renewed = false;
+        loop {
+            let token = self.bearer(renewed).await?;
+            let mut r = self
+                .client
+                .request(m.clone(), url.clone())
+                .bearer_auth(&token);
+            if let Some(b) = body {
+                r = r.json(b);
+            }
+            let r = r.send().await.map_err(unreachable(url.as_str()))?;
+            return match r.status() {
+                // Revoked or expired early: one more try with a new token.
+                StatusCode::UNAUTHORIZED if refreshes && !renewed => {
+                    renewed = true;
+                    continue;
+                }
+                StatusCode::UNAUTHORIZED if refreshes => Err(CalendarError::TokenRefused {
+                    url: url.to_string(),
+                }),
+                StatusCode::UNAUTHORIZED => Err(CalendarError::TokenInvalid {
+                    url: url.to_string(),
+                }),
+                StatusCode::FORBIDDEN => Err(forbidden(url, r).await),
+                _ => Ok(r),
+            };
         }
     }
 
@@ -202,6 +295,22 @@ fn time(s: &str) -> Result<DateTime<FixedOffset>, CalendarError> {
         .map_err(|e| CalendarError::Event(format!("plan time {s:?} is not RFC 3339: {e}")))
 }
 
+/// The access token of `calendar.token_file`.
+fn fixed_token(cfg: &Config) -> Result<String, CalendarError> {
+    let file = cfg.calendar.token_file.as_deref().ok_or_else(|| {
+        CalendarError::Config(
+            "calendar.token_file is not set (a file holding an OAuth access token), nor a [calendar.oauth2] refresh token".into(),
+        )
+    })?;
+    let raw = cfg.read_secret(file).map_err(CalendarError::Secret)?;
+    access_token(&raw).ok_or_else(|| {
+        CalendarError::Secret(format!(
+            "{} holds no access token: put the token on one line (or JSON with \"access_token\")",
+            file.display()
+        ))
+    })
+}
+
 /// The token in a token file: the whole (trimmed) text, or the
 /// `access_token` field of a JSON document.
 fn access_token(raw: &str) -> Option<String> {
@@ -269,7 +378,7 @@ mod tests {
         let g = Google {
             base: "http://127.0.0.1:9/calendar/v3".into(),
             calendar_id: "{crew}@group.calendar.google.com".into(),
-            token: "t".into(),
+            auth: Auth::Fixed("t".into()),
             timezone: "Europe/Warsaw".into(),
             client: reqwest::Client::new(),
         };

@@ -162,6 +162,10 @@ pub enum CalendarError {
     Credentials { url: String, status: u16 },
     #[error("token expired or invalid: refresh calendar.token_file ({url} answered 401)")]
     TokenInvalid { url: String },
+    #[error("Google Calendar token refresh failed: {reason}{}", if *operator { "" } else { "; will retry" })]
+    TokenRefresh { reason: String, operator: bool },
+    #[error("{url} refused a freshly refreshed access token (401 twice): check that the OAuth client of calendar.oauth2 may use the Calendar API (scope https://www.googleapis.com/auth/calendar)")]
+    TokenRefused { url: String },
     #[error("{url} refused the request with {status}: {body}")]
     Refused {
         url: String,
@@ -198,6 +202,8 @@ impl CalendarError {
                 | CalendarError::Credentials { .. }
                 | CalendarError::TokenInvalid { .. }
                 | CalendarError::Untrusted { .. }
+                | CalendarError::TokenRefused { .. }
+                | CalendarError::TokenRefresh { operator: true, .. }
         )
     }
 }

@@ -43,7 +43,14 @@ pub(super) fn leftovers(cfg: &Config, v: &mut Validator<'_>) {
         ),
         CalendarProvider::Google => (
             "google",
-            &["provider", "url", "ca_file", "calendar_id", "token_file"],
+            &[
+                "provider",
+                "url",
+                "ca_file",
+                "calendar_id",
+                "token_file",
+                "oauth2",
+            ],
         ),
         CalendarProvider::Ics => ("ics", &["provider", "dir"]),
     };

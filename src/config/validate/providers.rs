@@ -68,12 +68,15 @@ pub(super) fn calendar(cfg: &Config, v: &mut Validator<'_>) {
         }
         CalendarProvider::Google => {
             check_url(v, "calendar", "url", cfg.calendar.url.as_deref(), false);
-            if cfg.calendar.token_file.is_none() {
+            if cfg.calendar.token_file.is_none() && cfg.calendar.oauth2.is_none() {
                 v.err(
                     "calendar",
                     "token_file",
-                    "is required for provider \"google\" (a file holding an OAuth access token)",
+                    "is required for provider \"google\" (a file holding an OAuth access token), unless a [calendar.oauth2] table gives a refresh token",
                 );
+            }
+            if let Some(o) = &cfg.calendar.oauth2 {
+                check_url(v, "calendar.oauth2", "token_url", Some(&o.token_url), true);
             }
         }
         CalendarProvider::Ics => {

@@ -8,12 +8,10 @@
 //! once more before the login counts as refused.
 
 use super::{Secrets, WatchError};
+use crate::oauth::{self, AccessToken};
 use imap::{Authenticator, Client, Session};
 use mp2::config::{Imap, ImapAuth, OAuth2};
-use std::time::{Duration, Instant};
-
-/// The token is renewed this long before the server would stop taking it.
-const RENEW_MARGIN: Duration = Duration::from_secs(60);
+use std::time::Duration;
 
 /// SASL PLAIN: `\0user\0password`.
 struct Plain<'a> {
@@ -51,12 +49,6 @@ fn xoauth2_initial(user: &str, token: &str) -> String {
     format!("user={user}\x01auth=Bearer {token}\x01\x01")
 }
 
-/// An access token and when it stops working.
-struct AccessToken {
-    value: String,
-    expires: Instant,
-}
-
 /// Access tokens kept across reconnects of one watcher thread.
 #[derive(Default)]
 pub(super) struct TokenCache {
@@ -72,10 +64,8 @@ impl TokenCache {
         secrets: &Secrets,
         timeout: Duration,
     ) -> Result<String, WatchError> {
-        if let Some(t) = &self.current {
-            if Instant::now() + RENEW_MARGIN < t.expires {
-                return Ok(t.value.clone());
-            }
+        if let Some(t) = self.current.as_ref().filter(|t| t.fresh()) {
+            return Ok(t.value.clone());
         }
         let fresh = self.refresh(oauth, secrets, timeout)?;
         let value = fresh.value.clone();
@@ -114,71 +104,22 @@ impl TokenCache {
         let Some(rt) = &self.runtime else {
             return Err(failed("no HTTP runtime".into()));
         };
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("client_id", oauth.client_id.as_str()),
-            ("client_secret", client_secret.as_str()),
-            ("refresh_token", refresh_token.as_str()),
-        ];
-        let asked = Instant::now();
-        let (status, body) = rt.block_on(async {
+        rt.block_on(async {
             let client = reqwest::Client::builder()
                 .timeout(timeout)
                 .build()
                 .map_err(|e| failed(e.to_string()))?;
-            let resp = client
-                .post(&oauth.token_url)
-                .form(&form)
-                .send()
-                .await
-                .map_err(|e| failed(e.to_string()))?;
-            let status = resp.status();
-            let body = resp.text().await.map_err(|e| failed(e.to_string()))?;
-            Ok::<_, WatchError>((status, body))
-        })?;
-        parse_token_response(status.as_u16(), &body, asked).map_err(failed)
+            oauth::refresh(
+                &client,
+                oauth,
+                client_secret,
+                refresh_token,
+                "mailbox.oauth2",
+            )
+            .await
+            .map_err(|e| failed(e.reason))
+        })
     }
-}
-
-/// The token endpoint's JSON: `access_token` and `expires_in` on success,
-/// `error`/`error_description` otherwise.
-fn parse_token_response(status: u16, body: &str, asked: Instant) -> Result<AccessToken, String> {
-    let json: serde_json::Value = serde_json::from_str(body).map_err(|_| {
-        format!(
-            "HTTP {status}, not JSON: {}",
-            body.chars().take(200).collect::<String>()
-        )
-    })?;
-    if let Some(token) = json
-        .get("access_token")
-        .and_then(|v| v.as_str())
-        .filter(|_| (200..300).contains(&status))
-    {
-        let secs = json
-            .get("expires_in")
-            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-            .unwrap_or(3600);
-        return Ok(AccessToken {
-            value: token.to_string(),
-            expires: asked + Duration::from_secs(secs),
-        });
-    }
-    let error = json
-        .get("error")
-        .and_then(|v| v.as_str())
-        .unwrap_or("no access_token in the answer");
-    let detail = json
-        .get("error_description")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
-    let hint = if error == "invalid_grant" {
-        "; the refresh token was revoked or expired: put a new one in mailbox.oauth2.refresh_token_file"
-    } else if error == "invalid_client" {
-        "; check mailbox.oauth2.client_id and client_secret_file"
-    } else {
-        ""
-    };
-    Err(format!("HTTP {status}: {error} {detail}{hint}").replace("  ", " "))
 }
 
 /// Logs in as configured.
@@ -274,33 +215,5 @@ mod tests {
         };
         assert!(a.process(b"").starts_with(b"user=u\x01"));
         assert!(a.process(b"{\"status\":\"401\"}").is_empty());
-    }
-
-    #[test]
-    fn token_response_success_and_errors() {
-        let now = Instant::now();
-        let t = parse_token_response(
-            200,
-            r#"{"access_token":"abc","expires_in":120,"token_type":"Bearer"}"#,
-            now,
-        )
-        .unwrap();
-        assert_eq!(t.value, "abc");
-        assert_eq!(t.expires, now + Duration::from_secs(120));
-        let e = parse_token_response(
-            400,
-            r#"{"error":"invalid_grant","error_description":"Token has been expired or revoked."}"#,
-            now,
-        )
-        .err()
-        .unwrap();
-        assert!(
-            e.contains("invalid_grant") && e.contains("refresh_token_file"),
-            "{e}"
-        );
-        let e = parse_token_response(502, "<html>bad gateway</html>", now)
-            .err()
-            .unwrap();
-        assert!(e.contains("HTTP 502"), "{e}");
     }
 }
