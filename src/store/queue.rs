@@ -223,7 +223,6 @@ mod tests {
             from: "a@b".into(),
             subject: "s".into(),
             received: "2024-01-01T00:00:00Z".into(),
-            date: None,
             matched: true,
             verdict: "accepted".into(),
             reason: String::new(),
