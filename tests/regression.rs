@@ -537,3 +537,38 @@ fn one_letter_meridiems_and_an_advance_heading_that_names_its_day() {
     assert_eq!(days[0].call_time.as_deref(), Some("05:00"));
     assert_eq!(days[0].wrap_time.as_deref(), Some("17:00"));
 }
+
+/// A person named with a role inside a location's block ("Contact: Niamh
+/// Byrne (Dublin City Council) - 087 …" under its address) is a contact;
+/// the hospital's number in its own block is not.
+#[test]
+fn a_named_contact_inside_a_locations_block() {
+    let d = doc_at(&[
+        &[(0, "*CALL SHEET*"), (2, "Thursday 20 June 2024")],
+        &[(0, "Crew call 06:30")],
+        &[(2, "*LOCATION*")],
+        &[(2, "Bull Island - North Beach car park")],
+        &[(2, "James Larkin Road, Raheny, Dublin 5, Ireland")],
+        &[(
+            2,
+            "Contact: Niamh Byrne (Dublin City Council) - 087 214 5590",
+        )],
+        &[(0, "*NEAREST HOSPITAL*")],
+        &[(
+            0,
+            "Beaumont Hospital, Beaumont Road, Dublin 9 - 01 809 3000",
+        )],
+        &[(0, "*CONTACTS*")],
+        &[(0, "Producer"), (1, "Conor Walsh"), (2, "086 441 2301")],
+    ]);
+    let days = mp2::callsheet::read(&d);
+    assert_eq!(days.len(), 1, "{days:?}");
+    let phones: Vec<&str> = days[0]
+        .contacts
+        .iter()
+        .filter_map(|c| c.phone.as_deref())
+        .collect();
+    assert!(phones.contains(&"+353872145590"), "{phones:?}");
+    assert!(phones.contains(&"+353864412301"), "{phones:?}");
+    assert!(!phones.contains(&"+35318093000"), "{phones:?}");
+}

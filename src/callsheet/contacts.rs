@@ -111,10 +111,15 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>, region: Region) -> 
             _ => {}
         }
         for (ci, cell) in row.cells.iter().enumerate() {
-            if claimed.contains(&(ri, ci)) || emergency(&row.folded[ci]) {
+            if emergency(&row.folded[ci]) {
                 continue;
             }
-            if let Some(phone) = phones::phone_only_in(&cell.text, region) {
+            // A place's own lines (its address, its parking, a hospital's
+            // number) are not contacts, but a person named there with a
+            // role is: "Contact: Niamh Byrne (Dublin City Council) - 087 …"
+            // under a location.
+            let in_place = claimed.contains(&(ri, ci));
+            if let Some(phone) = phones::phone_only_in(&cell.text, region).filter(|_| !in_place) {
                 // In the table, role and name are the cells to the left;
                 // elsewhere (a header box) the text printed above it.
                 let left: Vec<&str> = row.cells[..ci]
@@ -148,7 +153,7 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>, region: Region) -> 
                 Some(more) => format!("{} {more}", cell.text),
                 None => cell.text.clone(),
             };
-            if !in_contacts {
+            if !in_contacts || in_place {
                 // Outside the contacts table only a person with a role
                 // counts: "Role: Name, tel. …" with a known role, or a
                 // person's name with their role ("Ricky Kim (Safety) 661…",
