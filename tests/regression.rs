@@ -572,3 +572,42 @@ fn a_named_contact_inside_a_locations_block() {
     assert!(phones.contains(&"+353864412301"), "{phones:?}");
     assert!(!phones.contains(&"+35318093000"), "{phones:?}");
 }
+
+/// Daily sheets one per page, each headed "DAY n OF 40" over a numeric date
+/// with its call in a strip below: one day per sheet, each with its own
+/// day number and call (not one day holding all pages).
+#[test]
+fn daily_sheets_one_per_page_with_the_day_number_above_the_date() {
+    let sheet = |day: &'static str, date: &'static str, call: &'static str| {
+        doc_at(&[
+            &[(0, "HALFMOON PICTURES · 3500 W Olive Ave, Burbank, CA 91505")],
+            &[(0, "*WINTERLIGHT*"), (2, "*CALL SHEET*")],
+            &[(0, day)],
+            &[(0, date)],
+            &[(0, "*GENERAL CALL*"), (1, "*BREAKFAST*"), (2, "*EST. WRAP*")],
+            &[(0, call), (1, "6:30 AM"), (2, "6:30 PM")],
+            &[(0, "*SCENES*")],
+            &[(0, "*SC*"), (1, "*SET / DESCRIPTION*"), (2, "*D/N*")],
+            &[(0, "75"), (1, "INT. PIER"), (2, "N")],
+        ])
+        .pages
+    };
+    let mut d = doc_at(&[]);
+    d.pages = [
+        sheet("*DAY 8 OF 40*", "*04/28/2026*", "*7:00 AM*"),
+        sheet("*DAY 9 OF 40*", "*04/29/2026*", "*7:30 AM*"),
+    ]
+    .concat();
+    let days = mp2::callsheet::read(&d);
+    let got: Vec<(&str, Option<&str>, Option<u32>)> = days
+        .iter()
+        .map(|d| (d.date.as_str(), d.call_time.as_deref(), d.shoot_day))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("2026-04-28", Some("07:00"), Some(8)),
+            ("2026-04-29", Some("07:30"), Some(9))
+        ]
+    );
+}

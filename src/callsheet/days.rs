@@ -263,7 +263,12 @@ fn candidates(rows: &[Row], reference: Option<NaiveDate>) -> Vec<Candidate> {
             .skip(ri + 1)
             .take(2)
             .any(|r| has_call(&r.folded_text()));
+        // "DAY 8 OF 40" on the line above the date heads a daily sheet too.
+        let day_number_above = ri.checked_sub(1).is_some_and(|k| {
+            rows[k].page == row.page && DAY_NUMBER.is_match(&rows[k].folded_text())
+        });
         let row_evidence = DAY_NUMBER.is_match(&row_text)
+            || day_number_above
             || has_call(&row_text)
             || is_day_off(&row_text)
             || call_follows;
@@ -467,17 +472,36 @@ fn tail_start(rows: &[Row], from: usize) -> usize {
 
 fn stacked(rows: &[Row], headers: &[&Candidate]) -> Plan {
     let mut starts: Vec<(usize, NaiveDate)> = headers.iter().map(|h| (h.row, h.date)).collect();
+    let header_rows: std::collections::HashMap<NaiveDate, usize> =
+        headers.iter().map(|h| (h.date, h.row)).collect();
     starts.sort_by_key(|(r, _)| *r);
     let last = starts.last().map_or(0, |s| s.0);
     let end = tail_start(rows, last);
     let mut days = Vec::new();
+    // Daily sheets one per page: a day's block starts with its page (the
+    // title, "DAY 8 OF 40" above the date), not at the date line, so that
+    // the next sheet's head is not read as the end of this one.
+    let one_per_page = starts
+        .windows(2)
+        .all(|w| rows[w[0].0].page < rows[w[1].0].page);
+    if one_per_page && starts.len() >= 2 {
+        for (i, s) in starts.iter_mut().enumerate() {
+            let page = rows[s.0].page;
+            let page_start = rows.iter().position(|r| r.page == page).unwrap_or(s.0);
+            // The first sheet's head stays shared only when it is not on
+            // the first day's page.
+            if i > 0 || page_start == 0 {
+                s.0 = page_start.min(s.0);
+            }
+        }
+    }
     for (i, &(start, date)) in starts.iter().enumerate() {
         let stop = starts
             .get(i + 1)
             .map_or(end, |s| s.0)
             .min(end.max(start + 1));
         let block: Vec<Row> = rows[start..stop].to_vec();
-        let off = is_day_off(&rows[start].folded_text());
+        let off = is_day_off(&rows[header_rows.get(&date).copied().unwrap_or(start)].folded_text());
         let cancelled = is_cancelled(&block[..block.len().min(4)]);
         days.push(DayBlock {
             date,
