@@ -16,6 +16,7 @@ use mp2::model::ShootDay;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
+use support::smtp::Smtpd;
 use support::{demo_config, Daemon};
 
 const COORDINATOR: &str = "biuro@produkcja-mp2.pl";
@@ -534,82 +535,9 @@ fn a_revised_weekly_schedule_that_drops_a_day_removes_its_events_and_tells_once(
     );
 }
 
-/// A real SMTP server (aiosmtpd) storing what it receives in a Maildir.
-struct Smtpd {
-    child: std::process::Child,
-    spool: tempfile::TempDir,
-    port: u16,
-}
-
-impl Smtpd {
-    /// `None` (with a note) on a dev machine without aiosmtpd; a failure in CI.
-    fn start() -> Option<Smtpd> {
-        use std::process::{Command as Proc, Stdio};
-        let ok = Proc::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "aiosmtpd is missing but CI is set: pip install aiosmtpd"
-            );
-            eprintln!("SKIPPED: needs the aiosmtpd Python package (scripts/test installs it)");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let spool = tempfile::tempdir().unwrap();
-        let child = Proc::new("python3")
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
-            .arg(spool.path().join("mbox"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let s = Smtpd { child, spool, port };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(s);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("aiosmtpd did not listen on {port}");
-    }
-
-    /// Received messages addressed to `to`.
-    fn received_by(&self, to: &str) -> Vec<String> {
-        std::fs::read_dir(self.spool.path().join("mbox/new"))
-            .map(|r| {
-                r.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                    .filter(|m| m.lines().any(|l| l.starts_with("To:") && l.contains(to)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Smtpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn the_coordinators_get_one_email_over_real_smtp_not_per_retry_nor_after_restart() {
-    let Some(smtp) = Smtpd::start() else { return };
+    let Some(smtp) = Smtpd::started() else { return };
     let c = config();
     let start = c.find("[notify.email]").unwrap();
     let end = c.find("[notify.sms]").unwrap();
@@ -769,7 +697,7 @@ fn correcting_the_date_moves_the_day_and_its_events() {
 /// asked to pass the plan on by hand.
 #[test]
 fn a_notification_a_crash_left_unknown_is_sent_again_under_its_message_id_and_counted() {
-    let Some(smtp) = Smtpd::start() else { return };
+    let Some(smtp) = Smtpd::started() else { return };
     let c = config();
     let (start, end) = (
         c.find("[notify.email]").unwrap(),

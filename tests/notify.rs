@@ -7,36 +7,10 @@ mod support;
 
 use mp2::fixtures::demo::demo_mails;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::http::Server;
+use support::smtp::Smtpd as Smtp;
 use support::Daemon;
-
-struct Smtpd(Child);
-
-impl Drop for Smtpd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// False (with a note) on a developer's machine without aiosmtpd; a
-/// failure under CI, where a missing server must not pass as a skip.
-fn aiosmtpd_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "aiosmtpd is missing but CI is set: pip install aiosmtpd"
-        );
-        eprintln!("SKIPPED: needs the aiosmtpd Python package (scripts/test installs it)");
-    }
-    ok
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -67,35 +41,12 @@ fn handled(d: &Daemon, n: usize) -> bool {
 
 #[test]
 fn day_summaries_go_out_over_smtp_once() {
-    if !aiosmtpd_available() {
+    if !Smtp::available() {
         return;
     }
-    let port = free_port();
     let spool = tempfile::tempdir().unwrap();
-    let smtpd = Smtpd(
-        Command::new("python3")
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
-            .arg(spool.path().join("mbox"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    // Wait until it listens.
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let smtpd = Smtp::start(free_port(), spool.path(), None);
+    let port = smtpd.port;
     let email = format!(
         "[notify.email]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nfrom = \"MP2 Plan <plan@produkcja-mp2.pl>\""
     );
@@ -215,7 +166,6 @@ fn sms_goes_through_twilio_and_survives_its_failures() {
 
 use mp2::control::HistoryEntry;
 use mp2::store::{OutboxCounts, Stage};
-use support::smtp::Smtpd as Smtp;
 use support::twilio::{sms_config, twilio_error, Post, Twilio};
 
 const FILE_EMAIL: &str = "[notify.email]\ntransport = \"file\"\ndir = \"outbox/email\"\nfrom = \"MP2 <plan@produkcja-mp2.pl>\"";
@@ -270,7 +220,7 @@ fn unique<T: Ord + Clone>(v: &[T]) -> bool {
 
 #[test]
 fn finding_1_a_failed_send_is_retried_once_smtp_and_twilio_are_back() {
-    if !aiosmtpd_available() {
+    if !Smtp::available() {
         return;
     }
     // Both providers on ports where nothing listens yet.
@@ -496,7 +446,7 @@ fn finding_1_an_sms_cut_off_by_a_kill_is_looked_up_at_twilio_not_sent_twice() {
 
 #[test]
 fn finding_1_an_email_cut_off_by_a_kill_is_sent_again_with_its_message_id_and_counted() {
-    if !aiosmtpd_available() {
+    if !Smtp::available() {
         return;
     }
     let port = free_port();

@@ -1,7 +1,9 @@
 //! A real SMTP server for tests: aiosmtpd (PyPI) storing every message it
 //! takes into a Maildir, optionally SIGKILLing a process when the first
 //! message's data has arrived and before it answers (a daemon cut off
-//! between request and record).
+//! between request and record). The one SMTP helper of both packages'
+//! tests (`tests/notify.rs`, `tests/attention.rs`, `actors/tests/chaos.rs`);
+//! started again on the same port and folder, it keeps what it took.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -28,11 +30,49 @@ threading.Event().wait()
 
 pub struct Smtpd {
     child: Child,
+    pub port: u16,
     /// The Maildir every message is stored in.
     pub maildir: PathBuf,
+    /// The folder [`Smtpd::started`] made for it, removed on drop.
+    _own: Option<tempfile::TempDir>,
 }
 
 impl Smtpd {
+    /// Whether aiosmtpd is installed: without it a test skips with a note
+    /// on a developer's machine, and fails under CI.
+    pub fn available() -> bool {
+        let ok = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "aiosmtpd is missing but CI is set: pip install aiosmtpd"
+            );
+            eprintln!("SKIPPED: needs the aiosmtpd Python package (scripts/test installs it)");
+        }
+        ok
+    }
+
+    /// On a free port with a folder of its own; `None` when aiosmtpd is
+    /// missing (see [`Smtpd::available`]).
+    pub fn started() -> Option<Smtpd> {
+        if !Self::available() {
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let dir = tempfile::tempdir().expect("smtp dir");
+        let mut s = Self::start(port, dir.path(), None);
+        s._own = Some(dir);
+        Some(s)
+    }
+
     /// Starts on `port` and waits until it listens. With `kill_pid_file`,
     /// the pid in that file (read when the first message arrives) is
     /// SIGKILLed before the server answers that message.
@@ -48,11 +88,16 @@ impl Smtpd {
             .expect("python3 runs");
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
+                return Smtpd {
+                    child,
+                    port,
+                    maildir,
+                    _own: None,
+                };
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        Smtpd { child, maildir }
+        panic!("aiosmtpd did not listen on {port}");
     }
 
     /// Every message taken, as text.
@@ -66,6 +111,14 @@ impl Smtpd {
             }
         }
         out
+    }
+
+    /// Messages taken with `to` in their `To:` header.
+    pub fn received_by(&self, to: &str) -> Vec<String> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m.lines().any(|l| l.starts_with("To:") && l.contains(to)))
+            .collect()
     }
 
     /// The `Message-ID` of every message taken.
