@@ -33,6 +33,10 @@ pub enum EmailError {
     /// No connection was made, so nothing was sent.
     #[error("cannot reach the SMTP server: {0}")]
     Unreachable(String),
+    /// The TLS handshake refused the server's certificate: nothing was
+    /// sent, and only a person can fix it.
+    #[error("the SMTP server's certificate is not trusted ({0}); if it uses a private CA, name it in notify.email.ca_file")]
+    Untrusted(String),
     /// The exchange broke off after it began: the server may have it.
     #[error("the SMTP exchange broke off: {0}")]
     BrokeOff(String),
@@ -44,7 +48,7 @@ impl Classify for EmailError {
     fn class(&self) -> ErrorClass {
         match self {
             EmailError::Address { .. } | EmailError::Refused { .. } => ErrorClass::Permanent,
-            EmailError::Config(_) => ErrorClass::Operator,
+            EmailError::Config(_) | EmailError::Untrusted(_) => ErrorClass::Operator,
             EmailError::Deferred { .. }
             | EmailError::Unreachable(_)
             | EmailError::BrokeOff(_)
@@ -67,6 +71,11 @@ impl From<lettre::transport::smtp::Error> for EmailError {
             } else {
                 EmailError::Refused { code, text }
             };
+        }
+        // Before the timeout and broke-off cases: a refused certificate
+        // ends the handshake, so nothing can have been sent.
+        if let Some(why) = crate::http::untrusted_certificate(&e) {
+            return EmailError::Untrusted(why);
         }
         if e.is_timeout() {
             return EmailError::BrokeOff(text);
@@ -242,5 +251,78 @@ mod tests {
         assert!(EmailError::BrokeOff("reset".into()).in_doubt());
         let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert!(refused_connection(&io));
+    }
+
+    /// aiosmtpd speaking implicit TLS with a certificate from a private CA:
+    /// the refusal is "not trusted", an operator's fault, and not in doubt
+    /// (the handshake ended before any mail was sent) — until the CA is
+    /// trusted (issue 8).
+    #[tokio::test]
+    async fn an_untrusted_smtp_certificate_is_the_operators_not_in_doubt() {
+        use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+        use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        crate::http::tests::certs(dir.path());
+        const SERVER: &str = "import ssl, sys, time
+from aiosmtpd.controller import Controller
+class H:
+    async def handle_DATA(self, server, session, envelope):
+        return '250 OK'
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain('server.pem', 'server.key')
+ctl = Controller(H(), hostname='127.0.0.1', port=int(sys.argv[1]), ssl_context=c)
+ctl.start()
+print('ready', flush=True)
+time.sleep(60)
+";
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", SERVER, &port.to_string()])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 with aiosmtpd");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "aiosmtpd did not start");
+        let mail = || {
+            Message::builder()
+                .from("plan@produkcja-mp2.pl".parse().unwrap())
+                .to("anna@example.org".parse().unwrap())
+                .subject("plan")
+                .body("x".to_string())
+                .unwrap()
+        };
+        let send = |tp: TlsParameters| {
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+                .port(port)
+                .tls(Tls::Wrapper(tp))
+                .build()
+        };
+        let plain = TlsParameters::builder("127.0.0.1".into()).build().unwrap();
+        let e = EmailError::from(send(plain).send(mail()).await.unwrap_err());
+        let said = e.to_string();
+        let ca = Certificate::from_pem(&std::fs::read(dir.path().join("ca.pem")).unwrap()).unwrap();
+        let trusted = TlsParameters::builder("127.0.0.1".into())
+            .add_root_certificate(ca)
+            .build()
+            .unwrap();
+        let sent = send(trusted).send(mail()).await;
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(matches!(e, EmailError::Untrusted(_)), "{e:?}");
+        assert_eq!(e.class(), ErrorClass::Operator);
+        assert!(!e.in_doubt());
+        assert!(
+            said.contains("not trusted") && said.contains("ca_file"),
+            "{said}"
+        );
+        sent.expect("sent once its CA is trusted");
     }
 }

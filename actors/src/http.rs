@@ -181,13 +181,13 @@ fn rustls_in<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::BufRead;
     use std::process::{Child, Command, Stdio};
 
     /// A CA and a server certificate for 127.0.0.1 signed by it (openssl).
-    fn certs(dir: &Path) {
+    pub(crate) fn certs(dir: &Path) {
         let run = |args: &[&str]| {
             let out = Command::new("openssl")
                 .args(args)
