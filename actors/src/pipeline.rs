@@ -392,7 +392,6 @@ mod tests {
             seq: 0,
             retry: None,
             calendar_retry: None,
-            date: None,
         };
         let rec = ctx
             .store

@@ -232,7 +232,6 @@ mod tests {
             seq: 0,
             retry: None,
             calendar_retry: None,
-            date: None,
         }
     }
 
