@@ -912,3 +912,107 @@ fn human_status_schedules_and_history_read_for_people() {
         );
     }
 }
+
+fn scrape(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// Issue 9: `[daemon] metrics` serves Prometheus text on loopback with the
+/// status counters, breaker states, attention count and queue depths; an
+/// address other hosts could reach is refused.
+#[test]
+fn prometheus_metrics_on_loopback_match_status() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut d = Daemon::new(&cfg(&format!(
+        "fault_injection = false\nmetrics = \"127.0.0.1:{port}\""
+    )));
+    d.start();
+    let (n, _) = deliver_demo(&d);
+    d.wait_until("every message handled", Duration::from_secs(60), |d| {
+        all_handled(d, n)
+    });
+    let reply = scrape(port, "/metrics");
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.contains("Content-Type: text/plain; version=0.0.4"),
+        "{head}"
+    );
+    let s = d.status().unwrap();
+    let value = |series: &str| -> u64 {
+        body.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {series} in {body}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(value("mp2_up"), 1);
+    assert_eq!(value("mp2_degraded"), 0);
+    assert_eq!(value("mp2_messages{state=\"seen\"}"), s.messages.seen);
+    assert_eq!(value("mp2_messages{state=\"done\"}"), s.messages.done);
+    assert_eq!(
+        value("mp2_messages{state=\"rejected\"}"),
+        s.messages.rejected
+    );
+    assert_eq!(value("mp2_schedules"), s.schedules as u64);
+    assert_eq!(value("mp2_attention"), s.attention as u64);
+    for stage in ["seen", "parsed", "planned", "synced"] {
+        assert_eq!(value(&format!("mp2_queue_depth{{stage=\"{stage}\"}}")), 0);
+    }
+    for w in WORKERS {
+        assert_eq!(value(&format!("mp2_actor_up{{actor=\"{w}\"}}")), 1);
+    }
+    for i in &s.integrations {
+        let l = |m: &str| format!("{m}{{integration=\"{}\"}}", i.name);
+        assert_eq!(value(&l("mp2_integration_calls_total")), i.calls);
+        assert_eq!(
+            value(&l("mp2_integration_rate_limited_total")),
+            i.rate_limited
+        );
+        assert_eq!(
+            value(&format!(
+                "mp2_breaker_state{{integration=\"{}\",state=\"closed\"}}",
+                i.name
+            )),
+            1
+        );
+        assert_eq!(
+            value(&format!(
+                "mp2_breaker_state{{integration=\"{}\",state=\"open\"}}",
+                i.name
+            )),
+            0
+        );
+    }
+    assert!(body.contains("# TYPE mp2_integration_calls_total counter"));
+    assert!(scrape(port, "/").starts_with("HTTP/1.1 404"));
+
+    // Off the loopback: check-config and the daemon both refuse it.
+    let open = d.path("open.toml");
+    std::fs::write(
+        &open,
+        cfg("fault_injection = false\nmetrics = \"0.0.0.0:9187\""),
+    )
+    .unwrap();
+    let out = std::process::Command::new(support::mp2ctl())
+        .arg("check-config")
+        .arg(&open)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("daemon.metrics") && err.contains("not a loopback address"),
+        "{err}"
+    );
+}

@@ -25,6 +25,10 @@ pub async fn run(cfg: Config, on_ready: impl FnOnce(Ctx)) -> Result<(), String> 
         tracing::error!(quarantine = %q.display(), "Started on a fresh store; the damaged one was kept aside");
     }
     let listener = control_server::bind(&cfg.daemon.socket)?;
+    let metrics = match &cfg.daemon.metrics {
+        Some(addr) => Some(crate::metrics::bind(addr).await?),
+        None => None,
+    };
     let (stop_tx, stopping) = watch::channel(false);
     let ctx = Ctx {
         cfg: cfg.clone(),
@@ -41,6 +45,10 @@ pub async fn run(cfg: Config, on_ready: impl FnOnce(Ctx)) -> Result<(), String> 
         .await
         .map_err(|e| e.to_string())?;
     let server = tokio::spawn(control_server::serve(listener, ctx.clone()));
+    let metrics = metrics.map(|l| {
+        tracing::info!(address = ?l.local_addr().ok(), "Metrics served at /metrics");
+        tokio::spawn(crate::metrics::serve(l, ctx.clone()))
+    });
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     tracing::info!(config = %cfg.path.display(), socket = %cfg.daemon.socket.display(), "mp2d running");
@@ -73,6 +81,9 @@ pub async fn run(cfg: Config, on_ready: impl FnOnce(Ctx)) -> Result<(), String> 
         );
     }
     server.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     store.flush().map_err(|e| e.to_string())?;
     let _ = std::fs::remove_file(&cfg.daemon.socket);
     tracing::info!("Stopped cleanly");

@@ -29,6 +29,7 @@
 //! - [`control_server`]: the Unix socket `mp2ctl` talks to; [`corrections`]:
 //!   its person-in-the-loop commands (`attention`, `correct`, `layouts`);
 //!   [`peer`]: who the caller is and whether they may change things.
+//! - [`metrics`]: Prometheus text metrics on loopback (`daemon.metrics`).
 //! - [`oauth`]: access tokens from a refresh token (IMAP XOAUTH2, Google Calendar).
 //! - [`http`]: the one HTTP client (per `ca_file`) and URL-free error wording.
 //! - [`retry`]: backoff delays (the one user of the `backoff` crate) and the
@@ -51,6 +52,7 @@ pub mod intake;
 pub mod logging;
 pub mod mailbox;
 pub mod mailbox_watcher;
+pub mod metrics;
 pub mod notifier;
 pub mod oauth;
 pub mod outbox;

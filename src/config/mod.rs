@@ -22,7 +22,7 @@ mod cases;
 
 pub use schema::*;
 pub use secrets::redact;
-pub use validate::{is_e164, is_loopback};
+pub use validate::{is_e164, is_loopback, metrics_address};
 
 use locate::Locations;
 use std::fmt;

@@ -72,6 +72,8 @@ pub struct Daemon {
     /// schedule keeps headers only from the start.
     #[serde(deserialize_with = "duration::de")]
     pub retain_raw: Duration,
+    /// Prometheus text metrics on this loopback `ADDRESS:PORT`; off when unset.
+    pub metrics: Option<String>,
 }
 
 impl Default for Daemon {
@@ -89,6 +91,7 @@ impl Default for Daemon {
             retry_first: Duration::from_secs(2),
             retry_max: Duration::from_secs(300),
             retain_raw: Duration::from_secs(30 * 24 * 3600),
+            metrics: None,
         }
     }
 }

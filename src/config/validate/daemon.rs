@@ -37,6 +37,26 @@ pub(super) fn daemon(cfg: &Config, v: &mut Validator<'_>) {
     if cfg.daemon.restart_intensity == 0 {
         v.err("daemon", "restart_intensity", "must be at least 1");
     }
+    if let Some(m) = &cfg.daemon.metrics {
+        if let Err(why) = metrics_address(m) {
+            v.err("daemon", "metrics", &why);
+        }
+    }
+}
+
+/// `daemon.metrics`: a loopback address with a port. The metrics carry no
+/// secrets but say what the office is doing; other hosts get them through
+/// a proxy the operator chooses, not from mp2.
+pub fn metrics_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    let addr: std::net::SocketAddr = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not an address and port; use e.g. \"127.0.0.1:9187\""))?;
+    if !addr.ip().is_loopback() {
+        return Err(format!(
+            "{text:?} is not a loopback address: metrics are served on 127.0.0.1 or [::1] only (put a proxy in front to reach them from elsewhere)"
+        ));
+    }
+    Ok(addr)
 }
 
 pub(super) fn parser(cfg: &Config, v: &mut Validator<'_>) {

@@ -3,6 +3,7 @@
 //! the file so the operator is pointed at the line to edit.
 
 mod daemon;
+pub use daemon::metrics_address;
 mod durations;
 mod leftovers;
 mod mailbox;
