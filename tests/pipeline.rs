@@ -339,7 +339,7 @@ fn finding4_rates_are_held_at_the_server() {
         )
     });
     let token = tempfile::tempdir().unwrap();
-    std::fs::write(token.path().join("t"), "tok").unwrap();
+    support::write_secret(&token.path().join("t"), "tok");
     let base = mp2::config::DEMO_TOML
         .replace("fault_injection = true", "fault_injection = false")
         .replace(

@@ -392,6 +392,7 @@ mod tests {
             seq: 0,
             retry: None,
             calendar_retry: None,
+            date: None,
         };
         let rec = ctx
             .store

@@ -232,6 +232,7 @@ mod tests {
             seq: 0,
             retry: None,
             calendar_retry: None,
+            date: None,
         }
     }
 
