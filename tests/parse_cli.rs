@@ -489,3 +489,39 @@ fn parse_human_output_shows_every_field_unknowns_and_doubts() {
         "the conflicting sheet's call is marked uncertain"
     );
 }
+
+/// Issue 9: the offline commands do not take the daemon's socket.
+#[test]
+fn offline_commands_refuse_the_socket_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("plan.pdf");
+    std::fs::write(&pdf, &demo_mails()[0].pdfs[0].1).unwrap();
+    for args in [
+        vec![
+            "--socket",
+            "/nonexistent.sock",
+            "parse",
+            pdf.to_str().unwrap(),
+        ],
+        vec!["check-config", "--socket", "/x.sock", "/nonexistent.toml"],
+    ] {
+        let out = Command::new(support::mp2ctl())
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("work offline"),
+            "{args:?}"
+        );
+    }
+    let help = Command::new(support::mp2ctl())
+        .args(["parse", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Examples:") && help.contains("--json"),
+        "{help}"
+    );
+}

@@ -584,7 +584,11 @@ fn daily_sheets_one_per_page_with_the_day_number_above_the_date() {
             &[(0, "*WINTERLIGHT*"), (2, "*CALL SHEET*")],
             &[(0, day)],
             &[(0, date)],
-            &[(0, "*GENERAL CALL*"), (1, "*BREAKFAST*"), (2, "*EST. WRAP*")],
+            &[
+                (0, "*GENERAL CALL*"),
+                (1, "*BREAKFAST*"),
+                (2, "*EST. WRAP*"),
+            ],
             &[(0, call), (1, "6:30 AM"), (2, "6:30 PM")],
             &[(0, "*SCENES*")],
             &[(0, "*SC*"), (1, "*SET / DESCRIPTION*"), (2, "*D/N*")],

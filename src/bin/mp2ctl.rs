@@ -25,6 +25,8 @@ use std::process::ExitCode;
 #[command(name = "mp2ctl", version, about, long_about = None)]
 struct Cli {
     /// The daemon's control socket (default: the config's daemon.socket).
+    /// Only for commands that talk to the daemon: parse and check-config
+    /// work offline and refuse it.
     #[arg(long, global = true, value_name = "PATH")]
     socket: Option<PathBuf>,
     /// The daemon's configuration file (default: /etc/mp2/mp2.toml).
@@ -238,6 +240,13 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let offline = matches!(cli.command, Cmd::Parse { .. } | Cmd::CheckConfig { .. });
+    if offline && cli.socket.is_some() {
+        // Saying so beats ignoring it: whoever passed it expects a daemon
+        // to be asked, and none is.
+        eprintln!("mp2ctl: --socket is not used here: parse and check-config work offline, without the daemon");
+        return Ok(ExitCode::from(2));
+    }
     match &cli.command {
         Cmd::Parse { files, json } => return parse(&cli, files, *json),
         Cmd::GenerateDocs { dir } => {
