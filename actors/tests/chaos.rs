@@ -90,6 +90,8 @@ struct Figures {
     notifications_sent: usize,
     /// crew × day × channel whose final times never reached the server.
     lost_notifications: Vec<String>,
+    /// How many crew × day × channel the final schedules ask for.
+    notifications_due: usize,
     /// Copies beyond the first of one Message-ID, and of one Twilio
     /// request (same number and text).
     duplicated_emails: usize,
@@ -140,8 +142,9 @@ impl Figures {
         );
         println!("  notifications sent:         {}", self.notifications_sent);
         println!(
-            "  notifications lost:         {}{}",
+            "  notifications lost:         {} of {} crew × day × channel{}",
             self.lost_notifications.len(),
+            self.notifications_due,
             shown(&self.lost_notifications)
         );
         println!(
@@ -545,6 +548,7 @@ fn measure(d: &Daemon, world: &World, mails: &[Mail], f: &mut Figures) {
                         .iter()
                         .all(|t| text.contains(hhmm(t)))
             };
+            f.notifications_due += 1 + usize::from(phone.is_some());
             if !emails
                 .iter()
                 .any(|(to, text)| to.contains(addr) && told(text))
@@ -574,6 +578,11 @@ fn tail(s: &str, lines: usize) -> String {
 
 fn assert_nothing_lost(f: &Figures) {
     assert!(f.drained, "the daemon did not drain");
+    // A run that planned nothing would lose nothing.
+    assert!(
+        f.notifications_due > 0 && f.in_history > 0,
+        "nothing was handled"
+    );
     assert!(
         f.lost_messages.is_empty(),
         "lost messages: {:?}",
