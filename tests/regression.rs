@@ -615,3 +615,80 @@ fn daily_sheets_one_per_page_with_the_day_number_above_the_date() {
         ]
     );
 }
+
+/// Two daily sheets one per page, each with its own contacts list at the
+/// bottom of its page: the second day has its own contacts, not both pages'.
+#[test]
+fn the_last_daily_sheets_contacts_are_its_own() {
+    let sheet = |date: &'static str, call: &'static str, phone: &'static str| {
+        doc_at(&[
+            &[(0, "*PLAN DNIA ZDJĘCIOWEGO — LATO Z LASEM*")],
+            &[(0, date)],
+            &[(0, call)],
+            &[(0, "*KONTAKTY*")],
+            &[(0, phone)],
+        ])
+        .pages
+    };
+    let mut d = doc_at(&[]);
+    d.pages = [
+        sheet(
+            "*Data: 03.05.2026 | Dzień zdjęciowy 22 z 40*",
+            "*Zbiórka ekipy 6:30*",
+            "Kierownik produkcji: Bartosz Dąbrowski, tel. 639-488-272",
+        ),
+        sheet(
+            "*Data: 04.05.2026 | Dzień zdjęciowy 23 z 40*",
+            "*Zbiórka ekipy 05:30*",
+            "Kierownik produkcji: Małgorzata Duda, tel. 884 550 035",
+        ),
+    ]
+    .concat();
+    let days = mp2::callsheet::read(&d);
+    let phones: Vec<(&str, Vec<&str>)> = days
+        .iter()
+        .map(|d| {
+            let p = d
+                .contacts
+                .iter()
+                .filter_map(|c| c.phone.as_deref())
+                .collect();
+            (d.date.as_str(), p)
+        })
+        .collect();
+    assert_eq!(
+        phones,
+        [
+            ("2026-05-03", vec!["+48639488272"]),
+            ("2026-05-04", vec!["+48884550035"])
+        ]
+    );
+}
+
+/// A number printed alone under an address in a strip of place boxes (the
+/// nearest hospital's, under its street and ZIP, in the generated US
+/// studio's three daily sheets) is that place's, not a crew contact.
+#[test]
+fn a_number_alone_under_an_address_is_not_a_contact() {
+    let sheet = mp2::fixtures::world::world_sheets(1)
+        .into_iter()
+        .find(|s| s.name == "multi_day-1")
+        .expect("the generated multi-day sheet");
+    let opts = mp2::parse::ParseOptions::default();
+    let r = mp2::parse::parse_bytes("m.pdf", mp2::model::SourceKind::Pdf, &sheet.pdf, &opts);
+    assert_eq!(r.schedules.len(), 3, "{:?}", r.errors);
+    for (day, hospital) in r
+        .schedules
+        .iter()
+        .zip(["+18145052414", "+18806971950", "+18047657584"])
+    {
+        assert!(
+            !day.contacts
+                .iter()
+                .any(|c| c.phone.as_deref() == Some(hospital)),
+            "{}: {:?}",
+            day.date,
+            day.contacts
+        );
+    }
+}

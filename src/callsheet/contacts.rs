@@ -119,7 +119,21 @@ pub fn read(rows: &[Row], claimed: &HashSet<(usize, usize)>, region: Region) -> 
             // role is: "Contact: Niamh Byrne (Dublin City Council) - 087 …"
             // under a location.
             let in_place = claimed.contains(&(ri, ci));
+            // A number printed alone under an address is that place's (a
+            // hospital's, an office's), not a person's.
+            let under_address = || {
+                !in_contacts
+                    && column_neighbour(rows, ri, ci, (ri.saturating_sub(2)..ri).rev()).is_some_and(
+                        |c| {
+                            super::postcodes::address_end(&c.text).is_some()
+                                || super::postcodes::pl_from(&c.text, 0).is_some()
+                        },
+                    )
+            };
             if let Some(phone) = phones::phone_only_in(&cell.text, region).filter(|_| !in_place) {
+                if under_address() {
+                    continue;
+                }
                 // In the table, role and name are the cells to the left;
                 // elsewhere (a header box) the text printed above it.
                 let left: Vec<&str> = row.cells[..ci]

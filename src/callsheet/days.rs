@@ -476,15 +476,21 @@ fn stacked(rows: &[Row], headers: &[&Candidate]) -> Plan {
         headers.iter().map(|h| (h.date, h.row)).collect();
     starts.sort_by_key(|(r, _)| *r);
     let last = starts.last().map_or(0, |s| s.0);
-    let end = tail_start(rows, last);
+    let mut end = tail_start(rows, last);
     let mut days = Vec::new();
-    // Daily sheets one per page: a day's block starts with its page (the
-    // title, "DAY 8 OF 40" above the date), not at the date line, so that
-    // the next sheet's head is not read as the end of this one.
+    // Daily sheets one per page: a day's block is its page. It starts with
+    // the page (the title, "DAY 8 OF 40" above the date), not at the date
+    // line, so that the next sheet's head is not read as the end of this
+    // one; the last sheet's contacts on its page are its own.
     let one_per_page = starts
         .windows(2)
         .all(|w| rows[w[0].0].page < rows[w[1].0].page);
     if one_per_page && starts.len() >= 2 {
+        let last_page = rows[last].page;
+        end = rows
+            .iter()
+            .rposition(|r| r.page == last_page)
+            .map_or(end, |i| i + 1);
         for (i, s) in starts.iter_mut().enumerate() {
             let page = rows[s.0].page;
             let page_start = rows.iter().position(|r| r.page == page).unwrap_or(s.0);
