@@ -238,9 +238,16 @@ fn finding_1_a_failed_send_is_retried_once_smtp_and_twilio_are_back() {
     d.start();
     let n = deliver_all(&d);
     d.wait_until(
-        "sends refused on both channels and waiting",
+        "every schedule waiting at the notifier, sends refused on both channels",
         Duration::from_secs(60),
-        |d| integration(d, "smtp").failures >= 1 && integration(d, "sms").failures >= 1,
+        |d| {
+            history(d)
+                .iter()
+                .filter(|m| m.matched && m.verdict == "accepted")
+                .all(|m| m.stage == Stage::Synced)
+                && integration(d, "smtp").failures >= 1
+                && integration(d, "sms").failures >= 1
+        },
     );
     let h = history(&d);
     assert!(
@@ -270,6 +277,10 @@ fn finding_1_a_failed_send_is_retried_once_smtp_and_twilio_are_back() {
     let taken: Vec<String> = twilio.taken().into_iter().map(|m| m.body).collect();
     assert!(!ids.is_empty() && !taken.is_empty());
     assert!(unique(&ids), "no e-mail sent twice: {ids:?}");
+    // The revision of 11.03 came in during the outage: its first version,
+    // not sent yet, is not sent after it.
+    let v = |n: u32| format!("<notify_anna_2024-03-11_v{n}_email@mp2>");
+    assert!(ids.contains(&v(2)) && !ids.contains(&v(1)), "{ids:?}");
     assert!(unique(&taken), "no SMS sent twice: {taken:?}");
     let o = outbox(&d);
     assert!(all_sent(&o), "{o:?}");
@@ -371,7 +382,12 @@ fn finding_8_twilio_429_retry_after_is_honoured() {
         .find(|(k, _)| k == "Body")
         .unwrap()
         .1;
-    assert!(taken.contains(&body), "the refused SMS went out later");
+    // Sent later, unless a revision of its day went out instead.
+    let o = outbox(&d);
+    assert!(
+        taken.contains(&body) || o.superseded > 0,
+        "the refused SMS went out later: {o:?}"
+    );
     assert_eq!(
         outbox(&d).sent as usize,
         taken.len() + outbox_email_files(&d)

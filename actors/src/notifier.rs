@@ -87,7 +87,13 @@ impl StageWork for Notifier {
                         plan.day_version,
                         channel_name(*channel)
                     );
-                    match queue(ctx, crew, *channel, &key, &date, Some(&rec.key), &msg) {
+                    let slot = Slot {
+                        key: &key,
+                        date: &date,
+                        message: Some(&rec.key),
+                        day_version: Some(plan.day_version),
+                    };
+                    match queue(ctx, crew, *channel, &slot, &msg) {
                         Ok(true) => keys.push(key),
                         Ok(false) => {}
                         Err(e) => return retry(e),
@@ -98,12 +104,19 @@ impl StageWork for Notifier {
         let mut waiting: Vec<OutboxEntry> = Vec::new();
         let mut dead = Vec::new();
         for key in &keys {
+            if let Ok(Some(e)) = ctx.store.outbox_entry(key) {
+                if let Err(err) = outbox::supersede_older(ctx, &e).await {
+                    return retry(err);
+                }
+            }
             let e = match outbox::deliver(ctx, key).await {
                 Ok(e) => e,
                 Err(e) => return retry(e),
             };
             match e.state {
                 OutboxState::Sent => {}
+                // A newer version of the day was sent in its place.
+                OutboxState::Dead if e.superseded_by.is_some() => {}
                 OutboxState::Dead => dead.push(format!(
                     "{} notification to {} about {} given up: {}",
                     e.channel,
@@ -172,17 +185,33 @@ fn reachable(ctx: &Ctx, crew: &CrewMember, channel: Channel) -> bool {
     }
 }
 
+/// Where a notification goes in the outbox.
+#[derive(Clone, Copy)]
+pub struct Slot<'a> {
+    /// The idempotency key (see the module doc).
+    pub key: &'a str,
+    pub date: &'a str,
+    /// The message whose stage waits for it (`None`: a weather alert).
+    pub message: Option<&'a str>,
+    /// The day version it is about, so a newer one can supersede it.
+    pub day_version: Option<u64>,
+}
+
 /// Puts one notification in the outbox (once per `key`; flushed). `message`
 /// is the message whose stage waits for it.
 pub fn queue(
     ctx: &Ctx,
     crew: &CrewMember,
     channel: Channel,
-    key: &str,
-    date: &str,
-    message: Option<&str>,
+    slot: &Slot<'_>,
     msg: &Message,
 ) -> Result<bool, String> {
+    let Slot {
+        key,
+        date,
+        message,
+        day_version,
+    } = *slot;
     if !reachable(ctx, crew, channel) {
         return Ok(false);
     }
@@ -192,7 +221,8 @@ pub fn queue(
         // Marks and alerts are added after the summary: fit the whole once more.
         sms: mp2::summary::fit_sms(&msg.sms),
     };
-    let entry = OutboxEntry::new(key, &crew.id, date, channel_name(channel), message, content);
+    let mut entry = OutboxEntry::new(key, &crew.id, date, channel_name(channel), message, content);
+    entry.day_version = day_version;
     ctx.store
         .outbox_enqueue(entry)
         .map(|_| true)
@@ -223,7 +253,13 @@ fn queue_cancelled(
             day.date,
             channel_name(*channel)
         );
-        if queue(ctx, crew, *channel, &key, &day.date, Some(message), &msg)? {
+        let slot = Slot {
+            key: &key,
+            date: &day.date,
+            message: Some(message),
+            day_version: Some(day.version),
+        };
+        if queue(ctx, crew, *channel, &slot, &msg)? {
             keys.push(key);
         }
     }

@@ -363,6 +363,46 @@ async fn guarded<T, E: Classify>(
     }
 }
 
+/// Gives up, without asking anyone, the older day notifications of
+/// `newer`'s crew member, day and channel that have not gone out: sent
+/// after the newer one they would be wrong, and the newer one says it all.
+pub async fn supersede_older(ctx: &Ctx, newer: &OutboxEntry) -> Result<(), String> {
+    let Some(version) = newer.day_version else {
+        return Ok(());
+    };
+    let prefix = format!("notify:{}:{}:", newer.crew, newer.date);
+    let older = ctx
+        .store
+        .outbox_prefixed(&prefix)
+        .map_err(|e| e.to_string())?;
+    for e in older {
+        let stale = e.open()
+            && e.key != newer.key
+            && e.channel == newer.channel
+            && e.day_version.is_some_and(|v| v < version);
+        if !stale {
+            continue;
+        }
+        let l = key_lock(&e.key);
+        let _held = l.lock().await;
+        let Some(mut e) = ctx.store.outbox_entry(&e.key).map_err(|e| e.to_string())? else {
+            continue;
+        };
+        if !e.open() {
+            continue;
+        }
+        e.state = OutboxState::Dead;
+        e.superseded_by = Some(newer.key.clone());
+        e.last_error = Some(format!(
+            "superseded by {} before it could be sent",
+            newer.key
+        ));
+        put(ctx, &e)?;
+        tracing::info!(key = %e.key, by = %newer.key, "Notification superseded by a newer version before it went out");
+    }
+    Ok(())
+}
+
 /// Starts the retry loop (see the module doc); it ends when the daemon
 /// stops.
 pub fn start(ctx: &Ctx) {

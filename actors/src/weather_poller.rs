@@ -14,7 +14,7 @@
 
 use crate::ctx::Ctx;
 use crate::guard::Guard;
-use crate::notifier::{queue, Message};
+use crate::notifier::{queue, Message, Slot};
 use crate::pipeline::WorkMsg;
 use chrono::{Duration as Dur, NaiveDate, TimeZone, Utc};
 use mp2::config::WeatherProvider;
@@ -371,7 +371,13 @@ fn queue_alerts(
         };
         for ch in &crew.channels {
             let key = format!("weather:{}:{}:{hash:016x}:{ch:?}", crew.id, day.date);
-            if queue(ctx, crew, *ch, &key, &day.date, None, &msg)? {
+            let slot = Slot {
+                key: &key,
+                date: &day.date,
+                message: None,
+                day_version: None,
+            };
+            if queue(ctx, crew, *ch, &slot, &msg)? {
                 keys.push(key);
             }
         }

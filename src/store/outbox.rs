@@ -73,6 +73,15 @@ pub struct OutboxEntry {
     /// (SMTP): the recipient may have it twice.
     #[serde(default)]
     pub possible_duplicate: bool,
+    /// The day version a day notification is about (`None` for weather
+    /// alerts): a newer one for the same crew, day and channel supersedes
+    /// an older one not yet sent.
+    #[serde(default)]
+    pub day_version: Option<u64>,
+    /// Dead because this newer entry says it all (not a failure: nobody is
+    /// asked about it).
+    #[serde(default)]
+    pub superseded_by: Option<String>,
 }
 
 impl OutboxEntry {
@@ -102,6 +111,8 @@ impl OutboxEntry {
             sending_since_ms: None,
             in_doubt: false,
             possible_duplicate: false,
+            day_version: None,
+            superseded_by: None,
         }
     }
 
@@ -119,6 +130,10 @@ pub struct OutboxCounts {
     pub sent: u64,
     pub failed_retrying: u64,
     pub dead: u64,
+    /// Given up because a newer version of the day went out instead (not
+    /// a failure; not in `dead`).
+    #[serde(default)]
+    pub superseded: u64,
     /// Sent again after an unknown outcome to a provider that cannot be
     /// asked (SMTP): at most this many crew messages arrived twice.
     pub possible_duplicates: u64,
@@ -191,7 +206,19 @@ impl Store {
             .collect()
     }
 
-    /// Keys of entries still to send: queued, retrying, or found `sending`.
+    /// Entries whose key starts with `prefix` (`notify:CREW:DATE:`).
+    pub fn outbox_prefixed(&self, prefix: &str) -> Result<Vec<OutboxEntry>> {
+        self.outbox_tree()?
+            .scan_prefix(prefix.as_bytes())
+            .values()
+            .map(|v| {
+                v.map_err(StoreError::from)
+                    .and_then(|v| serde_json::from_slice(&v).map_err(Into::into))
+            })
+            .collect()
+    }
+
+    /// Entries still to send: queued, retrying, or found `sending`.
     pub fn outbox_open(&self) -> Result<Vec<OutboxEntry>> {
         Ok(self.outbox()?.into_iter().filter(|e| e.open()).collect())
     }
@@ -204,6 +231,7 @@ impl Store {
                 OutboxState::Sending => c.sending += 1,
                 OutboxState::Sent => c.sent += 1,
                 OutboxState::FailedRetrying => c.failed_retrying += 1,
+                OutboxState::Dead if e.superseded_by.is_some() => c.superseded += 1,
                 OutboxState::Dead => c.dead += 1,
             }
             if e.possible_duplicate {

@@ -229,6 +229,7 @@ mod tests {
             stage: Stage::Seen,
             errors: vec![],
             days: vec![],
+            date: None,
             seq: 0,
             retry: None,
             calendar_retry: None,

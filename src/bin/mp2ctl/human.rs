@@ -192,12 +192,16 @@ fn status_text(s: &StatusReport) -> String {
     let o = &s.outbox;
     let _ = writeln!(
         out,
-        "notifications: {} sent, {} waiting to be sent, {} being sent, {} retrying, {} given up{}",
+        "notifications: {} sent, {} waiting to be sent, {} being sent, {} retrying, {} given up{}{}",
         o.sent,
         o.queued,
         o.sending,
         o.failed_retrying,
         o.dead,
+        match o.superseded {
+            0 => String::new(),
+            n => format!(", {n} replaced by a newer version before they went out"),
+        },
         match o.possible_duplicates {
             0 => String::new(),
             n => format!(", {n} sent again after a cut-off send (may have arrived twice)"),
