@@ -229,7 +229,6 @@ mod tests {
             stage: Stage::Seen,
             errors: vec![],
             days: vec![],
-            date: None,
             seq: 0,
             retry: None,
             calendar_retry: None,
