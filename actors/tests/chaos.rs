@@ -86,6 +86,8 @@ struct Figures {
     duplicate_events: usize,
     /// (crew, date) of a final schedule with no event in Radicale.
     missing_events: Vec<String>,
+    /// (crew, date) whose event does not state the final plan's times.
+    stale_events: Vec<String>,
     /// SMTP messages received plus Twilio messages taken.
     notifications_sent: usize,
     /// crew × day × channel whose final times never reached the server.
@@ -139,6 +141,11 @@ impl Figures {
             "  missing events:             {}{}",
             self.missing_events.len(),
             shown(&self.missing_events)
+        );
+        println!(
+            "  stale events:               {}{}",
+            self.stale_events.len(),
+            shown(&self.stale_events)
         );
         println!("  notifications sent:         {}", self.notifications_sent);
         println!(
@@ -481,6 +488,9 @@ fn measure(d: &Daemon, world: &World, mails: &[Mail], f: &mut Figures) {
 
     // Calendar: one event per crew member and date.
     let mut events: BTreeMap<(String, String), usize> = BTreeMap::new();
+    // The event's own DESCRIPTION (unfolded), which states the crew
+    // member's times.
+    let mut described: BTreeMap<(String, String), String> = BTreeMap::new();
     for (crew, _, _) in CREW {
         for e in world.calendar.events(crew) {
             let uid = e.prop("UID").unwrap_or_default();
@@ -489,6 +499,10 @@ fn measure(d: &Daemon, world: &World, mails: &[Mail], f: &mut Figures) {
                 .and_then(|u| u.strip_suffix("@mp2"))
                 .unwrap_or(&uid)
                 .to_string();
+            described.insert(
+                (crew.to_string(), date.clone()),
+                e.prop("DESCRIPTION").unwrap_or_default(),
+            );
             *events.entry((crew.to_string(), date)).or_default() += 1;
         }
     }
@@ -539,8 +553,13 @@ fn measure(d: &Daemon, world: &World, mails: &[Mail], f: &mut Figures) {
             let Some((crew, addr, phone)) = CREW.iter().find(|c| c.0 == p.crew) else {
                 continue;
             };
-            if !events.contains_key(&(crew.to_string(), e.date.clone())) {
-                f.missing_events.push(format!("{crew} {}", e.date));
+            let times = [&p.wake_up, &p.departure, &p.call];
+            match described.get(&(crew.to_string(), e.date.clone())) {
+                None => f.missing_events.push(format!("{crew} {}", e.date)),
+                Some(text) if !times.iter().all(|t| text.contains(hhmm(t))) => {
+                    f.stale_events.push(format!("{crew} {}", e.date))
+                }
+                Some(_) => {}
             }
             let told = |text: &str| {
                 text.contains(&e.date)
@@ -593,6 +612,11 @@ fn assert_nothing_lost(f: &Figures) {
         f.missing_events.is_empty(),
         "missing events: {:?}",
         f.missing_events
+    );
+    assert!(
+        f.stale_events.is_empty(),
+        "events not on their final version: {:?}",
+        f.stale_events
     );
     assert!(
         f.lost_notifications.is_empty(),
