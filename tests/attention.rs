@@ -584,6 +584,11 @@ fn a_message_stuck_past_its_retry_limit_is_one_item_told_once() {
         "[calendar]\nprovider = \"ics\"\ndir = \"calendar\"\n",
         "[calendar]\nprovider = \"caldav\"\nurl = \"http://127.0.0.1:9/{crew}/mp2/\"\nusername = \"mp2\"\npassword_file = \"caldav.secret\"\n",
     );
+    // Retries a second apart (no backoff growth), so "three more" come soon.
+    let c = c.replace(
+        "fault_injection = false",
+        "fault_injection = false\nretry_first = \"1s\"\nretry_max = \"1s\"",
+    );
     let mut d = Daemon::new(&format!(
         "{c}\n[integrations.calendar]\nbreaker_failures = 2\nbreaker_reset = \"1s\"\ntimeout = \"2s\"\n"
     ));
@@ -628,7 +633,7 @@ fn a_message_stuck_past_its_retry_limit_is_one_item_told_once() {
             .unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    assert!(ctl(&["attention"]).contains("calendar_syncer"));
+    assert!(ctl(&["attention"]).contains("calendar_backlog"));
     assert!(
         ctl(&["status"]).contains("needs attention (1"),
         "{}",

@@ -126,7 +126,11 @@ fn forecasts_checklists_and_one_alert_when_it_gets_worse() {
     for e in &s {
         for p in &e.plans {
             // In each crew member's own language (tomek reads English).
-            let kit = if p.crew == "tomek" { "rain covers" } else { "osłony" };
+            let kit = if p.crew == "tomek" {
+                "rain covers"
+            } else {
+                "osłony"
+            };
             assert!(
                 p.checklist.iter().any(|c| c.contains(kit)),
                 "rain kit on the list: {:?}",
