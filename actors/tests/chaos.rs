@@ -10,6 +10,8 @@
 //! is the suite's short run. Parameters come from `MP2_CHAOS_MAILS`,
 //! `MP2_CHAOS_KILLS`, `MP2_CHAOS_SEED` and `MP2_CHAOS_DRAIN_SECS`.
 
+#[path = "support/chaos_figures.rs"]
+mod chaos_figures;
 #[path = "support/chaos_mail.rs"]
 mod chaos_mail;
 #[path = "support/chaos_world.rs"]
@@ -21,9 +23,9 @@ mod radicale;
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
+use chaos_figures::{assert_nothing_lost, count, history, measure, status, Figures};
 use chaos_mail::{Kind, Mail, Rng};
 use chaos_world::World;
-use mp2::control::{Command, ScheduleEntry};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -32,12 +34,6 @@ use support::Daemon;
 /// Biggest message the daemon takes: above the 1 GiB flate bomb's ~1.4 MB
 /// of base64, so the bomb reaches the parser and the oversize mail does not.
 const MAX_MESSAGE_BYTES: usize = 3 << 20;
-
-/// Who gets what (the config's `[[crew]]`): crew id, address, phone.
-const CREW: [(&str, &str, Option<&str>); 2] = [
-    ("anna", "anna@example.org", Some("+48601234567")),
-    ("tomek", "tomek@example.org", None),
-];
 
 struct Params {
     mails: usize,
@@ -66,112 +62,6 @@ impl Params {
             seed: num("MP2_CHAOS_SEED").or(seed).unwrap_or_else(clock),
             drain_limit: Duration::from_secs(num("MP2_CHAOS_DRAIN_SECS").unwrap_or(drain_secs)),
         }
-    }
-}
-
-/// What a run measured.
-#[derive(Debug, Default)]
-struct Figures {
-    /// SIGKILLs, the power cut's included.
-    kills: usize,
-    power_cuts: usize,
-    appended: usize,
-    in_history: usize,
-    /// Appended, never in `history`.
-    lost_messages: Vec<String>,
-    failed_messages: usize,
-    /// Hostile messages in history but not `failed` (kind and stage).
-    hostile_not_failed: Vec<String>,
-    /// Per crew member and date, events beyond the first in Radicale.
-    duplicate_events: usize,
-    /// (crew, date) of a final schedule with no event in Radicale.
-    missing_events: Vec<String>,
-    /// (crew, date) whose event does not state the final plan's times.
-    stale_events: Vec<String>,
-    /// SMTP messages received plus Twilio messages taken.
-    notifications_sent: usize,
-    /// crew × day × channel whose final times never reached the server.
-    lost_notifications: Vec<String>,
-    /// How many crew × day × channel the final schedules ask for.
-    notifications_due: usize,
-    /// Copies beyond the first of one Message-ID, and of one Twilio
-    /// request (same number and text).
-    duplicated_emails: usize,
-    duplicated_sms: usize,
-    /// What the daemon itself counts as sent twice, possibly.
-    possible_duplicates: u64,
-    dead: u64,
-    peak_rss_kb: u64,
-    drained: bool,
-    drain: Duration,
-}
-
-impl Figures {
-    fn print(&self, p: &Params) {
-        let shown = |v: &[String]| -> String {
-            if v.is_empty() {
-                String::new()
-            } else {
-                format!(" {:?}", &v[..v.len().min(10)])
-            }
-        };
-        println!(
-            "chaos: seed {} (MP2_CHAOS_SEED to replay), {} mails, {} kills",
-            p.seed, p.mails, p.kills
-        );
-        println!(
-            "  kills:                      {} (SIGKILL; {} of them a power cut)",
-            self.kills, self.power_cuts
-        );
-        println!("  messages appended:          {}", self.appended);
-        println!(
-            "  messages in history:        {} ({} failed; hostile not failed: {}{})",
-            self.in_history,
-            self.failed_messages,
-            self.hostile_not_failed.len(),
-            shown(&self.hostile_not_failed)
-        );
-        println!(
-            "  messages lost:              {}{}",
-            self.lost_messages.len(),
-            shown(&self.lost_messages)
-        );
-        println!("  duplicate events:           {}", self.duplicate_events);
-        println!(
-            "  missing events:             {}{}",
-            self.missing_events.len(),
-            shown(&self.missing_events)
-        );
-        println!(
-            "  stale events:               {}{}",
-            self.stale_events.len(),
-            shown(&self.stale_events)
-        );
-        println!("  notifications sent:         {}", self.notifications_sent);
-        println!(
-            "  notifications lost:         {} of {} crew × day × channel{}",
-            self.lost_notifications.len(),
-            self.notifications_due,
-            shown(&self.lost_notifications)
-        );
-        println!(
-            "  notifications duplicated:   {} ({} e-mail, {} SMS; the daemon counts {} possible)",
-            self.duplicated_emails + self.duplicated_sms,
-            self.duplicated_emails,
-            self.duplicated_sms,
-            self.possible_duplicates
-        );
-        println!("  notifications dead:         {}", self.dead);
-        println!("  peak RSS of mp2d (VmHWM):   {} kB", self.peak_rss_kb);
-        println!(
-            "  time to drain:              {:.1} s{}",
-            self.drain.as_secs_f64(),
-            if self.drained {
-                ""
-            } else {
-                " (NOT drained: gave up)"
-            }
-        );
     }
 }
 
@@ -317,7 +207,7 @@ fn run(p: &Params) -> Option<Figures> {
     f.drain = drained.unwrap_or_else(|| t.elapsed());
     f.peak_rss_kb = f.peak_rss_kb.max(peak_rss(&d));
     measure(&d, &world, &mails, &mut f);
-    f.print(p);
+    f.print(p.seed, p.mails, p.kills);
     if !f.drained || !f.lost_messages.is_empty() || !f.lost_notifications.is_empty() {
         eprintln!("--- mp2d log (tail) ---\n{}", tail(&d.log(), 80));
     }
@@ -385,21 +275,6 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-fn status(d: &Daemon) -> Option<Value> {
-    d.call(Command::Status).ok()
-}
-
-fn history(d: &Daemon) -> Vec<Value> {
-    d.call(Command::History)
-        .ok()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default()
-}
-
-fn count(v: &Value, path: &[&str]) -> u64 {
-    path.iter().fold(v, |v, k| &v[*k]).as_u64().unwrap_or(0)
-}
-
 /// Nothing in flight, nothing waiting in the outbox.
 fn idle(s: &Value) -> bool {
     count(s, &["messages", "in_flight"]) == 0
@@ -447,182 +322,9 @@ fn drain(d: &Daemon, ids: &BTreeSet<String>, limit: Duration) -> Option<Duration
     None
 }
 
-fn measure(d: &Daemon, world: &World, mails: &[Mail], f: &mut Figures) {
-    let hist = history(d);
-    let seen: BTreeMap<String, &Value> = hist
-        .iter()
-        .filter_map(|h| {
-            Some((
-                h["message_id"]
-                    .as_str()?
-                    .trim_matches(['<', '>'])
-                    .to_string(),
-                h,
-            ))
-        })
-        .collect();
-    for (i, m) in mails.iter().enumerate() {
-        match seen.get(&m.message_id) {
-            Some(h) => {
-                f.in_history += 1;
-                f.failed_messages += usize::from(h["stage"] == "failed");
-                if matches!(m.kind, Kind::Hostile(_)) && h["stage"] != "failed" {
-                    f.hostile_not_failed
-                        .push(format!("#{i} {:?} {}", m.kind, h["stage"]));
-                }
-            }
-            None => f
-                .lost_messages
-                .push(format!("#{i} {} ({:?})", m.message_id, m.kind)),
-        }
-    }
-    if let Some(s) = status(d) {
-        f.dead = count(&s, &["outbox", "dead"]);
-        f.possible_duplicates = count(&s, &["outbox", "possible_duplicates"]);
-    }
-    let schedules: Vec<ScheduleEntry> = d
-        .call(Command::Schedules)
-        .ok()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-
-    // Calendar: one event per crew member and date.
-    let mut events: BTreeMap<(String, String), usize> = BTreeMap::new();
-    // The event's own DESCRIPTION (unfolded), which states the crew
-    // member's times.
-    let mut described: BTreeMap<(String, String), String> = BTreeMap::new();
-    for (crew, _, _) in CREW {
-        for e in world.calendar.events(crew) {
-            let uid = e.prop("UID").unwrap_or_default();
-            let date = uid
-                .strip_prefix(&format!("mp2-{crew}-"))
-                .and_then(|u| u.strip_suffix("@mp2"))
-                .unwrap_or(&uid)
-                .to_string();
-            described.insert(
-                (crew.to_string(), date.clone()),
-                e.prop("DESCRIPTION").unwrap_or_default(),
-            );
-            *events.entry((crew.to_string(), date)).or_default() += 1;
-        }
-    }
-    f.duplicate_events = events.values().map(|n| n.saturating_sub(1)).sum();
-
-    // Notifications as the servers received them.
-    let parser = mail_parser::MessageParser::default();
-    let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
-    // (address, text) of every e-mail: subject and decoded body.
-    let mut emails: Vec<(String, String)> = Vec::new();
-    for raw in world.mails() {
-        let Some(m) = parser.parse(&raw) else {
-            continue;
-        };
-        if let Some(id) = m.message_id() {
-            *by_id.entry(id.to_string()).or_default() += 1;
-        }
-        let to: String = m
-            .to()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.address())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default();
-        let text = format!(
-            "{}\n{}",
-            m.subject().unwrap_or_default(),
-            m.body_text(0).unwrap_or_default()
-        );
-        emails.push((to, text));
-    }
-    let taken = world.twilio.taken();
-    let mut by_request: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for t in &taken {
-        *by_request
-            .entry((t.to.clone(), t.body.clone()))
-            .or_default() += 1;
-    }
-    f.notifications_sent = emails.len() + taken.len();
-    let extra = |n: &usize| n.saturating_sub(1);
-    f.duplicated_emails = by_id.values().map(extra).sum();
-    f.duplicated_sms = by_request.values().map(extra).sum();
-
-    for e in &schedules {
-        for p in &e.plans {
-            let Some((crew, addr, phone)) = CREW.iter().find(|c| c.0 == p.crew) else {
-                continue;
-            };
-            let times = [&p.wake_up, &p.departure, &p.call];
-            match described.get(&(crew.to_string(), e.date.clone())) {
-                None => f.missing_events.push(format!("{crew} {}", e.date)),
-                Some(text) if !times.iter().all(|t| text.contains(hhmm(t))) => {
-                    f.stale_events.push(format!("{crew} {}", e.date))
-                }
-                Some(_) => {}
-            }
-            let told = |text: &str| {
-                text.contains(&e.date)
-                    && [&p.wake_up, &p.departure, &p.call]
-                        .iter()
-                        .all(|t| text.contains(hhmm(t)))
-            };
-            f.notifications_due += 1 + usize::from(phone.is_some());
-            if !emails
-                .iter()
-                .any(|(to, text)| to.contains(addr) && told(text))
-            {
-                f.lost_notifications
-                    .push(format!("{crew} {} email", e.date));
-            }
-            if let Some(phone) = phone {
-                if !taken.iter().any(|t| t.to == *phone && told(&t.body)) {
-                    f.lost_notifications.push(format!("{crew} {} sms", e.date));
-                }
-            }
-        }
-    }
-}
-
-/// `HH:MM` of an ISO 8601 local time.
-fn hhmm(iso: &str) -> &str {
-    iso.split_once('T')
-        .map_or(iso, |(_, t)| &t[..t.len().min(5)])
-}
-
 fn tail(s: &str, lines: usize) -> String {
     let v: Vec<&str> = s.lines().collect();
     v[v.len().saturating_sub(lines)..].join("\n")
-}
-
-fn assert_nothing_lost(f: &Figures) {
-    assert!(f.drained, "the daemon did not drain");
-    // A run that planned nothing would lose nothing.
-    assert!(
-        f.notifications_due > 0 && f.in_history > 0,
-        "nothing was handled"
-    );
-    assert!(
-        f.lost_messages.is_empty(),
-        "lost messages: {:?}",
-        f.lost_messages
-    );
-    assert_eq!(f.duplicate_events, 0, "duplicate events");
-    assert!(
-        f.missing_events.is_empty(),
-        "missing events: {:?}",
-        f.missing_events
-    );
-    assert!(
-        f.stale_events.is_empty(),
-        "events not on their final version: {:?}",
-        f.stale_events
-    );
-    assert!(
-        f.lost_notifications.is_empty(),
-        "lost notifications: {:?}",
-        f.lost_notifications
-    );
 }
 
 /// The full run: 500 mails, 20 kills (`scripts/chaos`).
