@@ -11,8 +11,8 @@ mod dovecot;
 
 use dovecot::{Dovecot, Options, PASSWORD, USER};
 use mp2::config::{BackfillOrder, Filter, Imap, ImapAuth, Tls};
-use mp2_actors::mailbox::imap::{self as watcher, Links, Secrets, Tuning};
-use mp2_actors::mailbox::{Accepted, Checkpoints, Gate, Health, Incoming, Sink};
+use mp2_actors::integrations::mailbox::imap::{self as watcher, Links, Secrets, Tuning};
+use mp2_actors::integrations::mailbox::{Accepted, Checkpoints, Gate, Health, Incoming, Sink};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

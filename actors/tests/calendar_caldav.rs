@@ -13,8 +13,8 @@ mod support;
 
 use mp2::fixtures::demo::demo_mails;
 use mp2::store::Store;
-use mp2_actors::calendar::caldav::CalDav;
-use mp2_actors::calendar::{CalendarError, DayEvent};
+use mp2_actors::integrations::calendar::caldav::CalDav;
+use mp2_actors::integrations::calendar::{CalendarError, DayEvent};
 use radicale::{Radicale, Stored, PASSWORD};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

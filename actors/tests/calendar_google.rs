@@ -12,7 +12,7 @@ mod support;
 use chrono::{DateTime, FixedOffset};
 use mp2::control::{Command, ScheduleEntry};
 use mp2::fixtures::demo::demo_mails;
-use mp2_actors::calendar::google::{event_id, Google};
+use mp2_actors::integrations::calendar::google::{event_id, Google};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -9,8 +9,8 @@ mod dovecot;
 
 use dovecot::{message, Dovecot, Options, PASSWORD, USER};
 use mp2::config::{BackfillOrder, Filter, Imap, ImapAuth, OAuth2, Tls};
-use mp2_actors::mailbox::imap::{self as watcher, Links, Secrets, Tuning};
-use mp2_actors::mailbox::{Accepted, Checkpoints, Gate, Health, Incoming, Sink};
+use mp2_actors::integrations::mailbox::imap::{self as watcher, Links, Secrets, Tuning};
+use mp2_actors::integrations::mailbox::{Accepted, Checkpoints, Gate, Health, Incoming, Sink};
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -9,7 +9,8 @@
 
 use clap::Parser;
 use mp2::config::{Config, DEMO_TOML};
-use mp2_actors::{control_server, daemon, logging};
+use mp2_actors::control::control_server;
+use mp2_actors::runtime::{daemon, logging};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -47,7 +48,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    mp2_actors::daemon::restrict_umask();
+    mp2_actors::runtime::daemon::restrict_umask();
     logging::init();
     let (path, demo_dir) = match (&args.config, &args.demo) {
         (Some(c), _) => (c.clone(), None),
@@ -119,7 +120,7 @@ fn prepare_demo(dir: &Path) -> std::io::Result<PathBuf> {
 }
 
 /// Waits until the demo inbox is handled, then prints what came of it.
-async fn show_demo_result(ctx: mp2_actors::ctx::Ctx, dir: PathBuf) {
+async fn show_demo_result(ctx: mp2_actors::runtime::ctx::Ctx, dir: PathBuf) {
     let new = dir.join("inbox").join("new");
     for _ in 0..600 {
         tokio::time::sleep(Duration::from_millis(200)).await;
