@@ -78,7 +78,7 @@ impl Smtpd {
     /// SIGKILLed before the server answers that message.
     pub fn start(port: u16, dir: &Path, kill_pid_file: Option<&Path>) -> Smtpd {
         let maildir = dir.join("mbox");
-        let child = Command::new("python3")
+        let mut child = Command::new("python3")
             .args(["-c", SERVER, &port.to_string()])
             .arg(&maildir)
             .arg(kill_pid_file.map(|p| p.as_os_str()).unwrap_or_default())
@@ -97,6 +97,8 @@ impl Smtpd {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("aiosmtpd did not listen on {port}");
     }
 
