@@ -692,3 +692,36 @@ fn a_number_alone_under_an_address_is_not_a_contact() {
         );
     }
 }
+
+/// Daily sheets one per page, only the second one revised ("REVISION 3 —
+/// supersedes all earlier versions"): the revision is that day's, not the
+/// whole PDF's.
+#[test]
+fn each_daily_sheet_states_its_own_revision() {
+    let sheet = |day: &'static str, head: &'static [(usize, &'static str)]| {
+        doc_at(&[
+            &[(0, "*WINTERLIGHT*"), (2, "*CALL SHEET*")],
+            &[(0, day)],
+            head,
+            &[(0, "*GENERAL CALL*"), (1, "*EST. WRAP*")],
+            &[(0, "*7:00 AM*"), (1, "6:30 PM")],
+        ])
+        .pages
+    };
+    let mut d = doc_at(&[]);
+    d.pages = [
+        sheet("*DAY 4 OF 40*", &[(0, "*SUNDAY, OCTOBER 4, 2026*")]),
+        sheet(
+            "*DAY 5 OF 40*",
+            &[
+                (0, "*REVISION 3 — supersedes all earlier versions*"),
+                (2, "*MONDAY, OCTOBER 5, 2026*"),
+            ],
+        ),
+    ]
+    .concat();
+    let days = mp2::callsheet::read(&d);
+    let got: Vec<(&str, Option<u32>)> =
+        days.iter().map(|d| (d.date.as_str(), d.revision)).collect();
+    assert_eq!(got, [("2026-10-04", None), ("2026-10-05", Some(3))]);
+}

@@ -154,10 +154,23 @@ fn read_days(doc: &TextDoc, rows: &[Row], repairs: Vec<String>, opts: &Options) 
         sheet_warnings.push("sheet is marked as revised but states no version number".into());
     }
 
+    // Several daily sheets in one PDF each state their own version: a day's
+    // is the one printed in its block, else one printed outside every day.
+    let folded_of = |rows: &[Row]| -> Option<u32> {
+        revision::find(
+            rows.iter()
+                .flat_map(|r| r.folded.iter().map(String::as_str)),
+        )
+    };
+    let shared_revision = folded_of(&plan.shared);
     let mut out: Vec<ShootDay> = Vec::new();
     for day in plan.days.iter().filter(|d| !d.off) {
         let mut warnings = sheet_warnings.clone();
         let block = &day.rows;
+        let revision = match plan.shape {
+            Shape::Stacked => folded_of(block).or(shared_revision),
+            _ => revision,
+        };
         let hits = fields::labelled_times(block);
         let mut call = fields::crew_call(&hits, &mut warnings);
         let mut evidence = doubt::Evidence {
