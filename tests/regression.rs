@@ -725,3 +725,24 @@ fn each_daily_sheet_states_its_own_revision() {
         days.iter().map(|d| (d.date.as_str(), d.revision)).collect();
     assert_eq!(got, [("2026-10-04", None), ("2026-10-05", Some(3))]);
 }
+
+/// An Irish address whose county is followed by its Eircode ("Dalkey, Co.
+/// Dublin, A96 X2F6"): the address ends with the Eircode, not the county.
+#[test]
+fn an_irish_address_ends_with_the_eircode_after_the_county() {
+    let d = doc_at(&[
+        &[(0, "*CALL SHEET*"), (2, "Friday 5 September 2026")],
+        &[(0, "Unit call 07:00")],
+        &[
+            (0, "*UNIT BASE:*"),
+            (1, "223 Coliemore Road, Dalkey, Co. Dublin, A96 X2F6"),
+        ],
+    ]);
+    let days = mp2::callsheet::read(&d);
+    assert_eq!(days.len(), 1);
+    let base = days[0].base.as_ref().and_then(|b| b.address.as_deref());
+    assert_eq!(
+        base,
+        Some("223 Coliemore Road, Dalkey, Co. Dublin, A96 X2F6")
+    );
+}

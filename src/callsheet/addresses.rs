@@ -78,6 +78,16 @@ pub fn span(fo: &Folded) -> Option<(usize, usize)> {
     // How addresses end, per country: printed text, so capitals count.
     let (m_start, m_end) = postcodes::address_end(orig)?;
     let mut end = m_end;
+    // "Co. Dublin, A96 X2F6": a county and then its Eircode (or a state and
+    // a ZIP on): the address ends with the last code of the run.
+    loop {
+        let rest = &orig[end..];
+        let skip = rest.len() - rest.trim_start_matches([',', ' ']).len();
+        match postcodes::address_end(&rest[skip..]) {
+            Some((0, more)) if skip > 0 => end += skip + more,
+            _ => break,
+        }
+    }
     if let Some(c) = COUNTRY.find(&orig[end..]) {
         end += c.end();
     }
