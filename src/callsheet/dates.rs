@@ -43,11 +43,6 @@ fn month_alt() -> &'static str {
     "[a-z]+"
 }
 
-static ISO: LazyLock<Regex> =
-    LazyLock::new(|| super::text::static_regex(r"\b(\d{4})[-./](\d{1,2})[-./](\d{1,2})\b"));
-static DMY: LazyLock<Regex> = LazyLock::new(|| {
-    super::text::static_regex(r"\b(\d{1,2})\s?([./-])\s?(\d{1,2})\s?[./-]\s?(\d{4}|\d{2})\b")
-});
 static ROMAN: LazyLock<Regex> = LazyLock::new(|| {
     super::text::static_regex(
         r"\b(\d{1,2})[.\s]+(xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i)[.\s]+(\d{4})\b",
@@ -65,8 +60,6 @@ static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
         month_alt()
     ))
 });
-static DM: LazyLock<Regex> =
-    LazyLock::new(|| super::text::static_regex(r"\b(\d{1,2})[./](\d{1,2})\b\.?"));
 static RANGE_DASH: LazyLock<Regex> =
     LazyLock::new(|| super::text::static_regex(r"^\s*(?:[-–—]|do|to|until)\s*"));
 
@@ -79,6 +72,117 @@ fn roman(s: &str) -> Option<u32> {
         "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii",
     ];
     R.iter().position(|r| *r == s).map(|p| p as u32 + 1)
+}
+
+/// A numeric date form found by code: its span and up to three groups.
+/// `mp2ctl parse` is one short process per file, and these three patterns
+/// cost more to compile than the reading they do.
+struct Numeric<'a> {
+    start: usize,
+    end: usize,
+    groups: [&'a str; 3],
+}
+
+type Spans = [(usize, usize); 3];
+
+fn word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn space_byte(b: Option<&u8>) -> bool {
+    matches!(b, Some(b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' '))
+}
+
+fn digit_run(b: &[u8], i: usize) -> usize {
+    b.get(i..)
+        .map_or(0, |t| t.iter().take_while(|c| c.is_ascii_digit()).count())
+}
+
+fn sep_in(b: &[u8], i: usize, set: &[u8]) -> bool {
+    b.get(i).is_some_and(|c| set.contains(c))
+}
+
+fn ends_word(b: &[u8], i: usize) -> bool {
+    b.get(i).is_none_or(|&c| !word_byte(c))
+}
+
+/// Leftmost, non-overlapping matches of `at`, like a regex's `captures_iter`.
+fn scan(s: &str, at: fn(&[u8], usize) -> Option<(usize, Spans)>) -> Vec<Numeric<'_>> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match at(b, i) {
+            Some((end, g)) => {
+                out.push(Numeric {
+                    start: i,
+                    end,
+                    groups: g.map(|(a, e)| &s[a..e]),
+                });
+                i = end.max(i + 1);
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+/// `\b(\d{4})[-./](\d{1,2})[-./](\d{1,2})\b` at `i`.
+fn iso_at(b: &[u8], i: usize) -> Option<(usize, Spans)> {
+    if (i > 0 && word_byte(b[i - 1])) || digit_run(b, i) != 4 || !sep_in(b, i + 4, b"-./") {
+        return None;
+    }
+    let j = i + 5;
+    let mn = digit_run(b, j);
+    if !(1..=2).contains(&mn) || !sep_in(b, j + mn, b"-./") {
+        return None;
+    }
+    let k = j + mn + 1;
+    let dn = digit_run(b, k);
+    ((1..=2).contains(&dn) && ends_word(b, k + dn))
+        .then_some((k + dn, [(i, i + 4), (j, j + mn), (k, k + dn)]))
+}
+
+/// `\b(\d{1,2})\s?([./-])\s?(\d{1,2})\s?[./-]\s?(\d{4}|\d{2})\b` at `i`
+/// (groups: day, month, year).
+fn dmy_at(b: &[u8], i: usize) -> Option<(usize, Spans)> {
+    let skip_space = |p: usize| if space_byte(b.get(p)) { p + 1 } else { p };
+    let dn = digit_run(b, i);
+    if (i > 0 && word_byte(b[i - 1])) || !(1..=2).contains(&dn) {
+        return None;
+    }
+    let q = skip_space(i + dn);
+    if !sep_in(b, q, b"./-") {
+        return None;
+    }
+    let r = skip_space(q + 1);
+    let mn = digit_run(b, r);
+    if !(1..=2).contains(&mn) {
+        return None;
+    }
+    let q2 = skip_space(r + mn);
+    if !sep_in(b, q2, b"./-") {
+        return None;
+    }
+    let y = skip_space(q2 + 1);
+    let yn = digit_run(b, y);
+    ((yn == 4 || yn == 2) && ends_word(b, y + yn))
+        .then_some((y + yn, [(i, i + dn), (r, r + mn), (y, y + yn)]))
+}
+
+/// `\b(\d{1,2})[./](\d{1,2})\b\.?` at `i`.
+fn dm_at(b: &[u8], i: usize) -> Option<(usize, Spans)> {
+    let dn = digit_run(b, i);
+    if (i > 0 && word_byte(b[i - 1])) || !(1..=2).contains(&dn) || !sep_in(b, i + dn, b"./") {
+        return None;
+    }
+    let j = i + dn + 1;
+    let mn = digit_run(b, j);
+    if !(1..=2).contains(&mn) || !ends_word(b, j + mn) {
+        return None;
+    }
+    let end = j + mn + usize::from(b.get(j + mn) == Some(&b'.'));
+    Some((end, [(i, i + dn), (j, j + mn), (end, end)]))
 }
 
 /// Whether `s` may hold a month's name: each name holds one of the names
@@ -156,33 +260,26 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
             });
         }
     };
-    for c in iso.then(|| ISO.captures_iter(s)).into_iter().flatten() {
-        let (Some(m), Some(y), Some(mo), Some(d)) = (c.get(0), c.get(1), c.get(2), c.get(3)) else {
-            continue;
-        };
-        if let (Some(y), Ok(mo), Ok(d)) =
-            (year4(y.as_str()), mo.as_str().parse(), d.as_str().parse())
-        {
-            push(m.start(), m.end(), d, mo, Some(y));
+    for c in iso.then(|| scan(s, iso_at)).into_iter().flatten() {
+        let [y, mo, d] = c.groups;
+        if let (Some(y), Ok(mo), Ok(d)) = (year4(y), mo.parse(), d.parse()) {
+            push(c.start, c.end, d, mo, Some(y));
         }
     }
-    for c in dotted.then(|| DMY.captures_iter(s)).into_iter().flatten() {
-        let (Some(m), Some(d), Some(mo), Some(y)) = (c.get(0), c.get(1), c.get(3), c.get(4)) else {
-            continue;
-        };
+    for c in dotted.then(|| scan(s, dmy_at)).into_iter().flatten() {
+        let [d, mo, y] = c.groups;
         // Not the tail of a longer dotted number (`1.15.03.2024`, IPs).
-        if s[..m.start()].ends_with(['.', '/']) {
+        if s[..c.start].ends_with(['.', '/']) {
             continue;
         }
-        let (Ok(mut d), Ok(mut mo)) = (d.as_str().parse::<u32>(), mo.as_str().parse::<u32>())
-        else {
+        let (Ok(mut d), Ok(mut mo)) = (d.parse::<u32>(), mo.parse::<u32>()) else {
             continue;
         };
         // Day first is the rule here; only a month > 12 flips it (US style).
         if mo > 12 && d <= 12 {
             std::mem::swap(&mut d, &mut mo);
         }
-        push(m.start(), m.end(), d, mo, year4(y.as_str()));
+        push(c.start, c.end, d, mo, year4(y));
     }
     for c in (roman_after_digit(b))
         .then(|| ROMAN.captures_iter(s))
@@ -234,27 +331,24 @@ pub fn find_all(s: &str) -> Vec<DateHit> {
             push(m.start(), m.end(), d, mo, year);
         }
     }
-    for c in dotted.then(|| DM.captures_iter(s)).into_iter().flatten() {
-        let Some(m) = c.get(0) else { continue };
-        let rest = &s[m.end()..];
+    for c in dotted.then(|| scan(s, dm_at)).into_iter().flatten() {
+        let rest = &s[c.end..];
         // `7.30` followed by a time-ish context or a longer number is not a date.
         if rest.starts_with(|c: char| c.is_ascii_digit())
-            || s[..m.start()].ends_with(['.', '/', ':', ','])
+            || s[..c.start].ends_with(['.', '/', ':', ','])
         {
             continue;
         }
-        let (Some(d), Some(mo)) = (c.get(1), c.get(2)) else {
-            continue;
-        };
-        if mo.as_str().len() != 2 && d.as_str().len() != 2 {
+        let [d, mo, _] = c.groups;
+        if mo.len() != 2 && d.len() != 2 {
             continue;
         }
-        if let (Ok(mut d), Ok(mut mo)) = (d.as_str().parse::<u32>(), mo.as_str().parse::<u32>()) {
+        if let (Ok(mut d), Ok(mut mo)) = (d.parse::<u32>(), mo.parse::<u32>()) {
             // `3/13`: only month first can be meant (US style).
-            if mo > 12 && d <= 12 && m.as_str().contains('/') {
+            if mo > 12 && d <= 12 && s[c.start..c.end].contains('/') {
                 std::mem::swap(&mut d, &mut mo);
             }
-            push(m.start(), m.end(), d, mo, None);
+            push(c.start, c.end, d, mo, None);
         }
     }
     // Resolve overlaps: longer first, then earlier.
@@ -362,6 +456,68 @@ pub fn resolve_year(hit: &DateHit, reference: Option<NaiveDate>) -> Option<Naive
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numeric_forms_by_code_match_their_patterns() {
+        let samples = [
+            "2026.06.15 (mon)",
+            "2026-6-5",
+            "12026.06.15",
+            "2026.06.150",
+            "x2026.06.15",
+            "15.03.2024",
+            "15 . 03 . 2024",
+            "1.15.03.2024",
+            "15/3/24",
+            "15-03-2024x",
+            "15.03.20245",
+            "3/13",
+            "7.30 a 12.05.",
+            "15.03",
+            "152.03",
+            "15.032",
+            "03/05/2026 | 04/28/2026",
+            "data: 10/14/2025, 1/2",
+            "15 /03/ 2024",
+            "15.03.2024.",
+            "ąę 12.12 2024",
+            "",
+        ];
+        let forms: [(&str, fn(&[u8], usize) -> Option<(usize, Spans)>); 3] = [
+            (r"\b(\d{4})[-./](\d{1,2})[-./](\d{1,2})\b", iso_at),
+            (
+                r"\b(\d{1,2})\s?[./-]\s?(\d{1,2})\s?[./-]\s?(\d{4}|\d{2})\b",
+                dmy_at,
+            ),
+            (r"\b(\d{1,2})[./](\d{1,2})\b\.?", dm_at),
+        ];
+        for (pattern, at) in forms {
+            let re = regex::Regex::new(&format!("(?-u:{pattern})")).unwrap();
+            for t in samples {
+                let want: Vec<(usize, usize, Vec<&str>)> = re
+                    .captures_iter(t)
+                    .map(|c| {
+                        let m = c.get(0).unwrap();
+                        let g = (1..c.len())
+                            .map(|k| c.get(k).map_or("", |g| g.as_str()))
+                            .collect();
+                        (m.start(), m.end(), g)
+                    })
+                    .collect();
+                let got: Vec<(usize, usize, Vec<&str>)> = scan(t, at)
+                    .into_iter()
+                    .map(|n| {
+                        (
+                            n.start,
+                            n.end,
+                            n.groups[..want.first().map_or(0, |w| w.2.len())].to_vec(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(got, want, "{pattern} on {t:?}");
+            }
+        }
+    }
     use crate::callsheet::text::fold;
 
     fn one(s: &str) -> Option<String> {

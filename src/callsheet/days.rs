@@ -214,6 +214,12 @@ static DAY_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A day number ("dz. 12", "shooting day", "day 3 of 40") in folded `t`:
+/// every form holds "dz" or "day", so most lines never reach the pattern.
+fn day_number(t: &str) -> bool {
+    (t.contains("dz") || t.contains("day")) && DAY_NUMBER.is_match(t)
+}
+
 fn reference_date(rows: &[Row]) -> Option<NaiveDate> {
     let mut issued = None;
     for r in rows {
@@ -264,10 +270,10 @@ fn candidates(rows: &[Row], reference: Option<NaiveDate>) -> Vec<Candidate> {
             .take(2)
             .any(|r| has_call(&r.folded_text()));
         // "DAY 8 OF 40" on the line above the date heads a daily sheet too.
-        let day_number_above = ri.checked_sub(1).is_some_and(|k| {
-            rows[k].page == row.page && DAY_NUMBER.is_match(&rows[k].folded_text())
-        });
-        let row_evidence = DAY_NUMBER.is_match(&row_text)
+        let day_number_above = ri
+            .checked_sub(1)
+            .is_some_and(|k| rows[k].page == row.page && day_number(&rows[k].folded_text()));
+        let row_evidence = day_number(&row_text)
             || day_number_above
             || has_call(&row_text)
             || is_day_off(&row_text)
@@ -283,7 +289,7 @@ fn candidates(rows: &[Row], reference: Option<NaiveDate>) -> Vec<Candidate> {
                 if !(led || ends) {
                     continue;
                 }
-                let day_prefixed = DAY_NUMBER.is_match(&f[..h.start]);
+                let day_prefixed = day_number(&f[..h.start]);
                 if h.year.is_none() && !(weekday || day_prefixed) {
                     continue;
                 }

@@ -608,7 +608,14 @@ fn numbered(pieces: &[String], slot: Slot) -> Vec<Slot> {
     let items: Vec<String> = pieces
         .iter()
         .flat_map(|p| {
-            let starts: Vec<usize> = ITEM_NUMBER.find_iter(p).map(|m| m.start()).collect();
+            // A numbered item needs a digit then `.` or `)`.
+            let numbered = p
+                .as_bytes()
+                .windows(2)
+                .any(|w| w[0].is_ascii_digit() && matches!(w[1], b'.' | b')'));
+            let starts: Vec<usize> = numbered
+                .then(|| ITEM_NUMBER.find_iter(p).map(|m| m.start()).collect())
+                .unwrap_or_default();
             if starts.len() < 2 {
                 return vec![p.clone()];
             }

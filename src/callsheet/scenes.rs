@@ -173,7 +173,13 @@ pub fn read(rows: &[Row]) -> (Vec<String>, Option<SetType>) {
                 // number: its separator (two spaces between grid cells,
                 // "SC 44 | SC 46 | SC 48") must not be eaten by this one.
                 let mut from = 0;
-                while let Some(c) = INLINE_LIST.captures_at(f, from) {
+                // Every form of the label holds "sc": without it the
+                // pattern is neither compiled nor run.
+                while let Some(c) = f
+                    .contains("sc")
+                    .then(|| INLINE_LIST.captures_at(f, from))
+                    .flatten()
+                {
                     let Some(list) = c.get(1) else { break };
                     // Never empty: the search moves on.
                     from = list.start() + list.as_str().trim_end().len().max(1);
