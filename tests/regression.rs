@@ -746,3 +746,30 @@ fn an_irish_address_ends_with_the_eircode_after_the_county() {
         Some("223 Coliemore Road, Dalkey, Co. Dublin, A96 X2F6")
     );
 }
+
+/// A running order's line naming the base after a few words ("Breakfast at
+/// unit base: Raheny GAA car park, All Saints Park, Raheny, Dublin 5"): the
+/// base and its address, while "Parking: crew parking at unit base only"
+/// (no colon after the label) names none.
+#[test]
+fn a_base_named_inside_a_running_order_line() {
+    let d = doc_at(&[
+        &[(0, "*Coastline*"), (2, "*DAY 3 OF 5*")],
+        &[(0, "Thursday, 20 June 2024")],
+        &[(0, "Crew call 06:30")],
+        &[(0, "Parking: Crew parking at unit base only")],
+        &[(0, "*SCHEDULE / RUNNING ORDER*")],
+        &[
+            (0, "*06:00*"),
+            (
+                1,
+                "Breakfast at unit base: Raheny GAA car park, All Saints Park, Raheny, Dublin 5",
+            ),
+        ],
+        &[(0, "*06:30*"), (1, "Crew call - safety briefing")],
+    ]);
+    let days = mp2::callsheet::read(&d);
+    assert_eq!(days.len(), 1);
+    let base = days[0].base.as_ref().and_then(|b| b.address.as_deref());
+    assert_eq!(base, Some("All Saints Park, Raheny, Dublin 5"));
+}

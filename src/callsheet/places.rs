@@ -74,7 +74,9 @@ enum Form {
 /// A place label at the start of a cell, and how its value is laid out.
 fn label_at(orig: &str, f: &str) -> Option<(PlaceLabel, Form)> {
     let lead = f.len() - f.trim_start().len();
-    let (kind, end) = label_span(f)?;
+    let Some((kind, end)) = label_span(f) else {
+        return base_label_inside(f);
+    };
     let found = label_form(orig, f, lead, kind, end)?;
     // "Parking: Unit base: Miles Platting car park, …": a second label
     // right after the first names what the value is.
@@ -88,6 +90,30 @@ fn label_at(orig: &str, f: &str) -> Option<(PlaceLabel, Form)> {
         }
     }
     Some(found)
+}
+
+/// "Breakfast at unit base: Raheny GAA car park, …": a base's label with
+/// its colon after a few words of a running order's line names the base
+/// there. Only a base: its labels are never ordinary words ("set",
+/// "plan" are).
+fn base_label_inside(f: &str) -> Option<(PlaceLabel, Form)> {
+    let starts = f
+        .char_indices()
+        .filter(|&(i, c)| i > 0 && c.is_alphabetic() && !f[..i].ends_with(char::is_alphanumeric));
+    for (i, _) in starts {
+        let before = &f[..i];
+        if before.contains(':') || before.split_whitespace().count() > 3 {
+            return None;
+        }
+        if let Some((PlaceLabel::Base, l)) = longest_prefix(&f[i..], PLACE_LABELS) {
+            let after = &f[i + l..];
+            if after.trim_start().starts_with(':') {
+                let colon = i + l + after.find(':')? + 1;
+                return Some((PlaceLabel::Base, Form::Inline(colon)));
+            }
+        }
+    }
+    None
 }
 
 /// The place label opening folded `f` (after leading spaces), with the
