@@ -234,6 +234,11 @@ impl Drop for Daemon {
                 let body = doc["body"].as_str().unwrap_or_default();
                 let n = mp2::summary::sms_segments(body);
                 assert!(n <= 2, "{} is {n} SMS segments: {body}", f.display());
+                assert!(
+                    doc["from"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{} has no sender: {doc}",
+                    f.display()
+                );
             }
         }
     }

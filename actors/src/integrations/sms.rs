@@ -153,7 +153,9 @@ impl Texter {
                     .dir
                     .clone()
                     .ok_or_else(|| SmsError::Config("notify.sms.dir is not set".into()))?,
-                from: cfg.from.clone(),
+                // As a phone shows the sender: the configured number or
+                // sender name, else the production's name.
+                from: Some(cfg.from.clone().unwrap_or_else(|| config.production.name.clone())),
             },
             SmsProvider::Twilio => {
                 let token_file = cfg.auth_token_file.clone().ok_or_else(|| {
