@@ -773,3 +773,22 @@ fn a_base_named_inside_a_running_order_line() {
     let base = days[0].base.as_ref().and_then(|b| b.address.as_deref());
     assert_eq!(base, Some("All Saints Park, Raheny, Dublin 5"));
 }
+
+/// A North American sheet (its addresses in the US and Canada) heads its day
+/// "04/08/2026": April 8, month first, not 4 August.
+#[test]
+fn a_north_american_sheets_slash_date_is_month_first() {
+    let d = doc_at(&[
+        &[(0, "HALFMOON PICTURES · 3500 W Olive Ave, Burbank, CA 91505")],
+        &[(0, "*DRY CREEK ROAD*"), (2, "*CALL SHEET*")],
+        &[(0, "*DAY 8 OF 40*")],
+        &[(0, "*04/08/2026*")],
+        &[(0, "*GENERAL CALL*"), (1, "*EST. WRAP*")],
+        &[(0, "*6:45 AM*"), (1, "6:15 PM")],
+        &[(0, "*SET*")],
+        &[(0, "401 Rogers Rd, Toronto, ON M6N 3A7")],
+    ]);
+    let days = mp2::callsheet::read(&d);
+    let dates: Vec<&str> = days.iter().map(|d| d.date.as_str()).collect();
+    assert_eq!(dates, ["2026-04-08"]);
+}

@@ -21,6 +21,24 @@ fn irish(t: &str) -> bool {
 
 /// The one country the sheet's addresses are in, if they agree.
 pub fn of_sheet(rows: &[Row]) -> Option<Region> {
+    match seen(rows).as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// The sheet's addresses are all in the US or Canada (a production there
+/// prints "04/08/2026" month first).
+pub fn north_american(rows: &[Row]) -> bool {
+    let seen = seen(rows);
+    !seen.is_empty()
+        && seen
+            .iter()
+            .all(|r| matches!(r, Region::Country(Id::US | Id::CA)))
+}
+
+/// The countries the sheet's addresses are in.
+fn seen(rows: &[Row]) -> Vec<Region> {
     let mut seen: Vec<Region> = Vec::new();
     for row in rows {
         for c in &row.cells {
@@ -46,10 +64,7 @@ pub fn of_sheet(rows: &[Row]) -> Option<Region> {
     if seen.contains(&Region::Country(Id::IE)) {
         seen.retain(|r| !matches!(r, Region::Country(Id::GB | Id::CA)));
     }
-    match seen.as_slice() {
-        [one] => Some(*one),
-        _ => None,
-    }
+    seen
 }
 
 #[cfg(test)]

@@ -256,6 +256,9 @@ fn reference_date(rows: &[Row]) -> Option<NaiveDate> {
 }
 
 fn candidates(rows: &[Row], reference: Option<NaiveDate>) -> Vec<Candidate> {
+    // A North American sheet (its addresses say so) prints "04/08/2026"
+    // month first.
+    let month_first = super::country::north_american(rows);
     let mut out = Vec::new();
     for (ri, row) in rows.iter().enumerate() {
         if row.is_issued() {
@@ -293,6 +296,15 @@ fn candidates(rows: &[Row], reference: Option<NaiveDate>) -> Vec<Candidate> {
                 if h.year.is_none() && !(weekday || day_prefixed) {
                     continue;
                 }
+                let h = if month_first && h.swappable {
+                    DateHit {
+                        day: h.month,
+                        month: h.day,
+                        ..h
+                    }
+                } else {
+                    h
+                };
                 let Some(date) = dates::resolve(&h, reference, dates::weekday_in(&f[..h.start]))
                 else {
                     continue;
