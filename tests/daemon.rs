@@ -32,6 +32,18 @@ fn deliver_demo(d: &Daemon) -> (usize, BTreeSet<String>) {
     (mails.len(), dates)
 }
 
+/// A daemon on `cfg(daemon_extra)` that has handled the demo inbox: it,
+/// the number of messages and the dates they state.
+fn handled_demo(daemon_extra: &str) -> (Daemon, usize, BTreeSet<String>) {
+    let mut d = Daemon::new(&cfg(daemon_extra));
+    d.start();
+    let (n, dates) = deliver_demo(&d);
+    d.wait_until("every message handled", Duration::from_secs(60), |d| {
+        all_handled(d, n)
+    });
+    (d, n, dates)
+}
+
 fn all_handled(d: &Daemon, n: usize) -> bool {
     d.status()
         .map(|s| s.messages.seen as usize == n && s.messages.in_flight == 0)
@@ -58,12 +70,7 @@ fn ics_uids(d: &Daemon) -> HashMap<String, Vec<String>> {
 
 #[test]
 fn schedule_emails_dropped_into_new_are_handled_and_counted() {
-    let mut d = Daemon::new(&cfg("fault_injection = false"));
-    d.start();
-    let (n, dates) = deliver_demo(&d);
-    d.wait_until("every message handled", Duration::from_secs(60), |d| {
-        all_handled(d, n)
-    });
+    let (d, n, dates) = handled_demo("fault_injection = false");
     let s = d.status().unwrap();
     let matched = demo_mails().iter().filter(|m| m.matched).count();
     assert_eq!(s.messages.matched as usize, matched, "{s:?}");
@@ -411,12 +418,7 @@ fn supplementary_group_members_may_mutate_and_others_are_refused() {
 #[test]
 fn files_the_daemon_writes_are_private_outside_systemd() {
     use std::os::unix::fs::PermissionsExt;
-    let mut d = Daemon::new(&cfg("fault_injection = false"));
-    d.start();
-    let (n, _) = deliver_demo(&d);
-    d.wait_until("every message handled", Duration::from_secs(60), |d| {
-        all_handled(d, n)
-    });
+    let (d, _, _) = handled_demo("fault_injection = false");
     let mut seen = 0;
     let mut stack: Vec<std::path::PathBuf> = ["state", "outbox", "calendar"]
         .iter()
@@ -441,12 +443,7 @@ fn files_the_daemon_writes_are_private_outside_systemd() {
 
 #[test]
 fn mp2ctl_commands_against_a_running_daemon() {
-    let mut d = Daemon::new(&cfg("fault_injection = false"));
-    d.start();
-    let (n, _) = deliver_demo(&d);
-    d.wait_until("every message handled", Duration::from_secs(60), |d| {
-        all_handled(d, n)
-    });
+    let (d, n, _) = handled_demo("fault_injection = false");
     let ctl = |args: &[&str]| {
         let out = std::process::Command::new(support::mp2ctl())
             .arg("--config")
@@ -578,12 +575,7 @@ fn raw_of(d: &Daemon) -> Vec<(mp2::store::MessageRecord, Vec<u8>)> {
 
 #[test]
 fn mail_not_taken_keeps_headers_only_and_old_raw_mail_is_cut_to_headers() {
-    let mut d = Daemon::new(&cfg("fault_injection = false\nretain_raw = \"30d\""));
-    d.start();
-    let (n, _) = deliver_demo(&d);
-    d.wait_until("every message handled", Duration::from_secs(60), |d| {
-        all_handled(d, n)
-    });
+    let (mut d, n, _) = handled_demo("fault_injection = false\nretain_raw = \"30d\"");
     d.sigterm();
     let kept = raw_of(&d);
     assert_eq!(kept.len(), n);
@@ -634,12 +626,7 @@ fn mail_not_taken_keeps_headers_only_and_old_raw_mail_is_cut_to_headers() {
 
 #[test]
 fn purge_removes_a_crew_members_plans_notifications_and_events_and_no_one_elses() {
-    let mut d = Daemon::new(&cfg("fault_injection = false"));
-    d.start();
-    let (n, dates) = deliver_demo(&d);
-    d.wait_until("every message handled", Duration::from_secs(60), |d| {
-        all_handled(d, n)
-    });
+    let (mut d, _, dates) = handled_demo("fault_injection = false");
     let mine = |d: &Daemon, who: &str| {
         ["outbox/email", "outbox/sms"]
             .iter()
@@ -681,12 +668,7 @@ fn purge_removes_a_crew_members_plans_notifications_and_events_and_no_one_elses(
 
 #[test]
 fn audit_lists_every_mutating_command_with_who_when_and_outcome() {
-    let mut d = Daemon::new(&cfg("fault_injection = false"));
-    d.start();
-    let (n, _) = deliver_demo(&d);
-    d.wait_until("every message handled", Duration::from_secs(60), |d| {
-        all_handled(d, n)
-    });
+    let (mut d, _, _) = handled_demo("fault_injection = false");
     let socket = d.socket().to_string_lossy().into_owned();
     let ctl = |args: &[&str]| {
         std::process::Command::new(support::mp2ctl())
@@ -773,12 +755,7 @@ fn audit_lists_every_mutating_command_with_who_when_and_outcome() {
 /// silent; the mail's own date beside when mp2 took it.
 #[test]
 fn human_status_schedules_and_history_read_for_people() {
-    let mut d = Daemon::new(&cfg("fault_injection = false"));
-    d.start();
-    let (n, _) = deliver_demo(&d);
-    d.wait_until("every message handled", Duration::from_secs(60), |d| {
-        all_handled(d, n)
-    });
+    let (d, n, _) = handled_demo("fault_injection = false");
     let ctl = |args: &[&str]| {
         let out = std::process::Command::new(support::mp2ctl())
             .arg("--config")

@@ -155,7 +155,11 @@ impl Texter {
                     .ok_or_else(|| SmsError::Config("notify.sms.dir is not set".into()))?,
                 // As a phone shows the sender: the configured number or
                 // sender name, else the production's name.
-                from: Some(cfg.from.clone().unwrap_or_else(|| config.production.name.clone())),
+                from: Some(
+                    cfg.from
+                        .clone()
+                        .unwrap_or_else(|| config.production.name.clone()),
+                ),
             },
             SmsProvider::Twilio => {
                 let token_file = cfg.auth_token_file.clone().ok_or_else(|| {
