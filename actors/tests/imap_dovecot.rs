@@ -10,7 +10,9 @@ mod dovecot;
 use dovecot::{message, Dovecot, Options, PASSWORD, USER};
 use mp2::config::{BackfillOrder, Filter, Imap, ImapAuth, OAuth2, Tls};
 use mp2_actors::integrations::mailbox::imap::{self as watcher, Links, Secrets, Tuning};
-use mp2_actors::integrations::mailbox::{Accepted, Checkpoints, Gate, Health, Incoming, Sink};
+use mp2_actors::integrations::mailbox::{
+    Accepted, Checkpoints, Gate, Health, Incoming, Sink, Withheld,
+};
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -28,6 +30,8 @@ const OTHER: &str = "newsletter@shop.example";
 #[derive(Default)]
 struct MemSink {
     got: Mutex<Vec<(Incoming, Accepted)>>,
+    /// Messages recorded by their headers only (not listed, over the cap).
+    recorded: Mutex<Vec<Withheld>>,
     seen: Mutex<HashSet<(String, u64)>>,
     origins: Mutex<HashSet<String>>,
     refuse: AtomicBool,
@@ -72,6 +76,14 @@ impl Sink for MemSink {
         self.origins.lock().unwrap().insert(msg.origin.clone());
         self.got.lock().unwrap().push((msg, verdict));
         Ok(verdict)
+    }
+    fn record(&self, msg: Withheld) -> Result<Accepted, String> {
+        if self.refuse.load(Ordering::Relaxed) {
+            return Err("disk full".into());
+        }
+        self.origins.lock().unwrap().insert(msg.origin.clone());
+        self.recorded.lock().unwrap().push(msg);
+        Ok(Accepted::New)
     }
     fn knows_origin(&self, origin: &str) -> bool {
         self.origins.lock().unwrap().contains(origin)

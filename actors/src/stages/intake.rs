@@ -6,7 +6,7 @@
 //! flushed before `accept` returns, which is what allows the watcher to mark
 //! the message on the server afterwards.
 
-use crate::integrations::mailbox::{Accepted, Checkpoints, Incoming, Sink};
+use crate::integrations::mailbox::{Accepted, Checkpoints, Incoming, Sink, Withheld, WithheldWhy};
 use crate::runtime::ctx::Ctx;
 use crate::runtime::pipeline::poke;
 use mp2::store::{MessageRecord, Stage};
@@ -65,6 +65,19 @@ impl Intake {
                 } else {
                     "rejected".into()
                 };
+                // Mail from a listed sender whose body was built past the
+                // reader's caps (MIME nested hundreds deep) may well carry a
+                // schedule nobody read: that is a failure to report, not a
+                // "no PDF attached" rejection.
+                let listed = mp2::mail::sender_listed(&rec.from, &self.ctx.cfg.filter);
+                if let (Some(why), true) = (read.unreadable, listed) {
+                    let reason = format!("the message could not be read whole: {why}");
+                    rec.matched = false;
+                    rec.verdict = "error".into();
+                    rec.reason = reason.clone();
+                    rec.errors.push(reason);
+                    rec.stage = Stage::Failed;
+                }
             }
             Err(e) => {
                 rec.verdict = "error".into();
@@ -98,33 +111,80 @@ impl Sink for Intake {
         }
         let (rec, hash) = self.judge(&msg.origin, &msg.bytes);
         let matched = rec.matched;
-        let info = (
+        self.take(rec, &hash, &msg.bytes, matched)
+    }
+
+    fn record(&self, msg: Withheld) -> Result<Accepted, String> {
+        let (mut rec, hash) = self.judge(&msg.origin, &msg.headers);
+        // Headers alone are never a schedule to parse.
+        rec.matched = false;
+        match msg.why {
+            WithheldWhy::NotListed => {
+                if rec.stage != Stage::Failed {
+                    rec.verdict = "rejected".into();
+                    rec.stage = Stage::Seen;
+                    if !rec.reason.starts_with("rejected") {
+                        rec.reason = format!(
+                            "rejected: sender {} is not in filter.senders",
+                            if rec.from.is_empty() {
+                                "(none)"
+                            } else {
+                                &rec.from
+                            }
+                        );
+                    }
+                }
+            }
+            WithheldWhy::OverCap { size, cap } => {
+                let reason = format!("over the size cap ({size} bytes > {cap})");
+                rec.verdict = "rejected".into();
+                rec.reason = reason.clone();
+                rec.errors = vec![reason];
+                rec.stage = Stage::Failed;
+            }
+        }
+        self.take(rec, &hash, &msg.headers, false)
+    }
+
+    fn knows_origin(&self, origin: &str) -> bool {
+        self.ctx.store.knows_origin(origin).unwrap_or(false)
+    }
+}
+
+impl Intake {
+    /// Stores the record (and raw bytes, headers only unless queued), then
+    /// wakes the parser for queued work.
+    fn take(
+        &self,
+        rec: MessageRecord,
+        hash: &str,
+        bytes: &[u8],
+        enqueue: bool,
+    ) -> Result<Accepted, String> {
+        let (message_id, verdict, reason, origin) = (
             rec.message_id.clone(),
             rec.verdict.clone(),
             rec.reason.clone(),
+            rec.origin.clone(),
         );
         match self
             .ctx
             .store
-            .accept_message(rec, &hash, &msg.bytes, matched)
+            .accept_message(rec, hash, bytes, enqueue)
             .map_err(|e| e.to_string())?
         {
             Some(_) => {
-                tracing::info!(message_id = %info.0, verdict = %info.1, reason = %info.2, origin = %msg.origin, "Message taken in");
-                if matched {
+                tracing::info!(%message_id, %verdict, %reason, %origin, "Message taken in");
+                if enqueue {
                     poke("parser_pool");
                 }
                 Ok(Accepted::New)
             }
             None => {
-                tracing::debug!(message_id = %info.0, "Duplicate message ignored");
+                tracing::debug!(%message_id, "Duplicate message ignored");
                 Ok(Accepted::Duplicate)
             }
         }
-    }
-
-    fn knows_origin(&self, origin: &str) -> bool {
-        self.ctx.store.knows_origin(origin).unwrap_or(false)
     }
 }
 

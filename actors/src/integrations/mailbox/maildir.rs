@@ -5,7 +5,7 @@
 //! A blocking thread polls `new/` every `poll_interval`; Maildir deliveries
 //! are atomic renames from `tmp/`, so a file seen in `new/` is complete.
 
-use super::{Accepted, Health, Incoming, Sink};
+use super::{Accepted, Health, Incoming, Sink, Withheld, WithheldWhy};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -73,6 +73,31 @@ impl MaildirWatcher {
             }
             let stem = unique_part(&path);
             let origin = format!("maildir:{stem}");
+            let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            if size > self.max_bytes as u64 {
+                // Like IMAP: recorded by its headers as over the cap, the
+                // body never read into memory.
+                let withheld = Withheld {
+                    origin,
+                    headers: read_headers(&path).unwrap_or_default(),
+                    why: WithheldWhy::OverCap {
+                        size,
+                        cap: self.max_bytes as u64,
+                    },
+                };
+                match self.sink.record(withheld) {
+                    Ok(_) => {
+                        mark_seen(&self.root, &path, &stem);
+                        n += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!(file = %path.display(), error = %e, "Message not recorded; it stays in new/");
+                        break;
+                    }
+                }
+                self.health.progress(i as u64 + 1, total);
+                continue;
+            }
             let bytes = match read_capped(&path, self.max_bytes) {
                 Ok(b) => b,
                 // Taken by a previous watcher instance that is just stopping.
@@ -122,6 +147,19 @@ fn read_capped(path: &Path, max: usize) -> Result<Vec<u8>, String> {
             "larger than filter.max_message_bytes ({max} bytes)"
         ));
     }
+    Ok(buf)
+}
+
+/// The header block of a file, from its first 256 KiB (a header block
+/// longer than that is cut there).
+fn read_headers(path: &Path) -> Result<Vec<u8>, String> {
+    let f = fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    f.take(256 << 10)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    let head = mp2::store::headers_only(&buf).len();
+    buf.truncate(head);
     Ok(buf)
 }
 

@@ -20,6 +20,27 @@ pub struct Incoming {
     pub bytes: Vec<u8>,
 }
 
+/// A message the watcher did not take whole, handed over by its headers so
+/// `history` still shows it (CONTRACT §4b: one entry per message seen).
+#[derive(Debug, Clone)]
+pub struct Withheld {
+    /// As in [`Incoming::origin`].
+    pub origin: String,
+    /// The header block only (up to the blank line).
+    pub headers: Vec<u8>,
+    pub why: WithheldWhy,
+}
+
+/// Why only the headers were taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithheldWhy {
+    /// The outer `From:` is not in `[filter].senders`: somebody's private
+    /// mail, not ours to download.
+    NotListed,
+    /// Larger than `filter.max_message_bytes`.
+    OverCap { size: u64, cap: u64 },
+}
+
 /// What the sink made of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accepted {
@@ -33,6 +54,9 @@ pub enum Accepted {
 pub trait Sink: Send + Sync {
     /// Persists the message (flushed to disk) before returning `Ok`.
     fn accept(&self, msg: Incoming) -> Result<Accepted, String>;
+    /// Records a message seen but not taken whole (flushed before `Ok`);
+    /// it is never queued for parsing.
+    fn record(&self, msg: Withheld) -> Result<Accepted, String>;
     /// Whether a message with this origin was already accepted (lets a watcher
     /// skip a download).
     fn knows_origin(&self, origin: &str) -> bool;

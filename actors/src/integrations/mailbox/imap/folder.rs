@@ -10,7 +10,7 @@ use super::checkpoint::{Backfill, FolderMark};
 use super::syntax::{folder_name, from_address, quoted, uid_set};
 use super::wire::{self, Wire};
 use super::{Watch, WatchError};
-use crate::integrations::mailbox::{Accepted, Incoming};
+use crate::integrations::mailbox::{Accepted, Incoming, Withheld, WithheldWhy};
 use imap::types::{Flag, UnsolicitedResponse};
 use imap::Session;
 use mp2::config::BackfillOrder;
@@ -22,6 +22,8 @@ struct Head {
     /// Carries `mark_keyword` already.
     marked: bool,
     from: Option<String>,
+    /// The header block, for recording a message not downloaded whole.
+    header: Vec<u8>,
 }
 
 /// Which position a scanned UID advances.
@@ -38,6 +40,7 @@ struct Tally {
     not_listed: u64,
     already_marked: u64,
     too_big: u64,
+    recorded: u64,
     new: u64,
     duplicate: u64,
 }
@@ -329,6 +332,7 @@ impl Folder<'_> {
                     size: f.size.map(u64::from).unwrap_or(0),
                     marked,
                     from,
+                    header: f.header().map(<[u8]>::to_vec).unwrap_or_default(),
                 },
             );
         }
@@ -354,18 +358,28 @@ impl Folder<'_> {
             .is_some_and(|a| mp2::mail::sender_listed(a, &self.w.filter));
         if !listed {
             self.tally.not_listed += 1;
-            return Ok(());
+            if known {
+                return Ok(());
+            }
+            // History shows every message seen (CONTRACT §4b); somebody
+            // else's mail is recorded by its headers and left unmarked.
+            return self.record(origin, head, WithheldWhy::NotListed);
         }
         if known {
             // Accepted before, but the mark did not make it (crash, lost
             // connection): only the mark is missing.
             return self.acknowledge(uid);
         }
-        let limit = self.w.filter.max_message_bytes as u64;
-        if head.size > limit {
+        let cap = self.w.filter.max_message_bytes as u64;
+        if head.size > cap {
             self.tally.too_big += 1;
-            tracing::warn!(%origin, bytes = head.size, limit, "Skipping a message above filter.max_message_bytes");
-            return Ok(());
+            tracing::warn!(%origin, bytes = head.size, cap, "A message above filter.max_message_bytes is recorded by its headers, not downloaded");
+            let why = WithheldWhy::OverCap {
+                size: head.size,
+                cap,
+            };
+            self.record(origin, head, why)?;
+            return self.acknowledge(uid);
         }
         let Some(bytes) = self.body(uid)? else {
             return Ok(()); // expunged meanwhile
@@ -380,6 +394,22 @@ impl Folder<'_> {
         }
         tracing::debug!(%origin, "Message handed to the pipeline");
         self.acknowledge(uid)
+    }
+
+    /// Hands a message's headers to history without downloading it.
+    fn record(&mut self, origin: String, head: &Head, why: WithheldWhy) -> Result<(), WatchError> {
+        let withheld = Withheld {
+            origin: origin.clone(),
+            headers: head.header.clone(),
+            why,
+        };
+        match self.w.links.sink.record(withheld) {
+            Ok(_) => {
+                self.tally.recorded += 1;
+                Ok(())
+            }
+            Err(reason) => Err(WatchError::Sink { origin, reason }),
+        }
     }
 
     fn body(&mut self, uid: u32) -> Result<Option<Vec<u8>>, WatchError> {
