@@ -8,7 +8,10 @@
 //! - **Reads headers first**: `UID RFC822.SIZE FLAGS BODY.PEEK[HEADER]` for
 //!   every new UID; only messages whose outer `From:` address is listed in
 //!   `[filter].senders` and that fit `max_message_bytes` are downloaded
-//!   (`BODY.PEEK[]`, so nothing is marked read by looking). Messages already
+//!   (`BODY.PEEK[]`, so nothing is marked read by looking). The others still
+//!   reach `history` (CONTRACT §4b) through [`Sink::record`] by their
+//!   headers: an unlisted sender's mail is left unmarked (not ours), mail
+//!   over the cap is recorded as failed and marked. Messages already
 //!   carrying `mark_keyword` are skipped when the store knows them; a mark
 //!   the store does not know (a store rolled back by a power cut or restored
 //!   from a backup) is taken again.
