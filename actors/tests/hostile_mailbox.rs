@@ -131,7 +131,9 @@ fn hostile_then_good(inbox: Inbox<'_>, d: &Daemon) {
     inbox.deliver(d, "good.eml", &good.raw);
     d.wait_until(
         "the good schedule after the hostile set is notified",
-        Duration::from_secs(60),
+        // "Within seconds": measured 0.4 s (Maildir) and 1.5 s (IMAP); the
+        // slack is for a loaded CI machine, not for a stuck stage.
+        Duration::from_secs(30),
         |d| entry(d, &good.message_id).is_some_and(|e| e.stage == Stage::Notified),
     );
     eprintln!("good mail handled {:?} after delivery", sent.elapsed());
