@@ -36,6 +36,7 @@ pub mod control;
 pub mod correction;
 pub mod crew_text;
 pub mod duration;
+#[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod geo;
 pub mod ics;

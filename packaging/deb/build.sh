@@ -21,7 +21,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ -z "$bin_dir" ]; then
-  cargo build --release --locked --workspace --bins
+  # Without the fixture generators (the demo's): the library the daemon runs.
+  cargo build --release --locked -p mp2-actors --no-default-features --bin mp2d
+  cargo build --release --locked -p mp2 --no-default-features --bin mp2ctl
   bin_dir="$root/target/release"
 fi
 version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)-1

@@ -114,9 +114,22 @@ fn prepare_demo(dir: &Path) -> std::io::Result<PathBuf> {
     }
     let inbox = dir.join("inbox");
     if !inbox.exists() {
-        mp2::fixtures::demo::write_demo_inbox(&inbox)?;
+        write_demo_inbox(&inbox)?;
     }
     Ok(cfg)
+}
+
+#[cfg(feature = "demo")]
+fn write_demo_inbox(inbox: &Path) -> std::io::Result<()> {
+    mp2::fixtures::demo::write_demo_inbox(inbox).map(|_| ())
+}
+
+/// A package's mp2d is built without the generators the demo needs.
+#[cfg(not(feature = "demo"))]
+fn write_demo_inbox(_: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other(
+        "this mp2d was built without the demo (cargo feature \"demo\"); run it from the source tree: cargo run -p mp2-actors --bin mp2d -- --demo",
+    ))
 }
 
 /// Waits until the demo inbox is handled, then prints what came of it.
