@@ -614,6 +614,7 @@ mod tests {
             fetched_at: "x".into(),
             warnings: vec!["deszcz w godzinach zdjęć".into()],
             checklist: vec!["peleryny, osłony przeciwdeszczowe na sprzęt".into()],
+            thunderstorm: false,
         };
         let d = event_description(&day, &plan, Some(&weather), Language::En);
         let labels: Vec<&str> = d.lines().map(|l| l.split(':').next().unwrap()).collect();

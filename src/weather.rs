@@ -18,6 +18,9 @@ pub struct Sample {
     pub wind_ms: f64,
     /// The provider's words ("light rain") or a WMO code translated.
     pub description: String,
+    /// A thunderstorm in this sample (WMO 95–99, OpenWeatherMap's 2xx):
+    /// told apart from the words, which rarely win the shift's summary.
+    pub thunder: bool,
 }
 
 /// CONTRACT §4a `weather`.
@@ -34,6 +37,9 @@ pub struct Summary {
     /// Kit to bring because of the weather.
     #[serde(default)]
     pub checklist: Vec<String>,
+    /// A thunderstorm is forecast for some sample of the shift.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub thunderstorm: bool,
 }
 
 /// A condition worth a warning, and what to bring for it.
@@ -62,6 +68,17 @@ pub fn in_language(text: &str, lang: crate::config::Language) -> String {
 }
 
 const RULES: &[Rule] = &[
+    Rule {
+        test: |s| s.thunderstorm,
+        warning: [
+            "burza w godzinach zdjęć: przerwij pracę na otwartym terenie, na masztach i dźwigach",
+            "thunderstorm during the shoot: stop work in the open, on masts and cranes",
+        ],
+        kit: [
+            "plan schronienia (pojazdy, budynek), osłony na sprzęt, bez statywów i wysięgników w burzy",
+            "a shelter plan (vehicles, a building), covers for the kit, no stands or booms up in the storm",
+        ],
+    },
     Rule {
         test: |s| s.precip_mm >= 5.0,
         warning: [
@@ -165,6 +182,7 @@ pub fn summarise(
         fetched_at: fetched_at.to_string(),
         warnings: vec![],
         checklist: vec![],
+        thunderstorm: inside.iter().any(|s| s.thunder),
     };
     for r in RULES {
         if (r.test)(&out) {
@@ -236,6 +254,7 @@ mod tests {
             precip_mm: rain,
             wind_ms: wind,
             description: d.into(),
+            thunder: false,
         }
     }
 
@@ -258,5 +277,25 @@ mod tests {
         let calm = summarise(&samples[..1], 0, 3600, "x", "t").unwrap();
         assert_eq!(worsened(Some(&calm), &w).len(), 2);
         assert!(worsened(Some(&w), &w).is_empty());
+    }
+
+    #[test]
+    fn a_thunderstorm_in_one_sample_of_the_shift_is_a_warning() {
+        let mut storm = s(9, 15.0, 0.0, 3.0, "burza");
+        storm.thunder = true;
+        let samples = vec![
+            s(6, 14.0, 0.0, 3.0, "bezchmurnie"),
+            storm,
+            s(12, 16.0, 0.0, 3.0, "bezchmurnie"),
+        ];
+        let w = summarise(&samples, 6 * 3600, 14 * 3600, "x", "t").unwrap();
+        assert_eq!(
+            w.summary, "bezchmurnie",
+            "the storm is not the shift's summary"
+        );
+        assert_eq!(w.warnings.len(), 1, "{:?}", w.warnings);
+        assert!(w.warnings[0].starts_with("burza"));
+        let calm = summarise(&samples[..1], 6 * 3600, 7 * 3600, "x", "t").unwrap();
+        assert_eq!(worsened(Some(&calm), &w), w.warnings);
     }
 }

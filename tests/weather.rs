@@ -147,3 +147,111 @@ fn forecasts_checklists_and_one_alert_when_it_gets_worse() {
         .unwrap();
     assert!(w.failures >= 1 && w.calls >= 3, "{w:?}");
 }
+
+/// Five days of calm 3-hour samples, one of which (the day after
+/// tomorrow's noon, inside every shift) is a thunderstorm when `storm`:
+/// OpenWeatherMap's group 2xx, with no rain and no wind to speak of, so
+/// only the storm itself can make it worse.
+fn owm_thunder_body(storm: bool) -> String {
+    let start = Utc::now().timestamp() / 10800 * 10800;
+    let list: Vec<serde_json::Value> = (0..48)
+        .map(|i| {
+            let thunder = storm && i % 8 >= 2;
+            serde_json::json!({
+                "dt": start + i * 10800,
+                "main": {"temp": 15.0, "temp_min": 14.0, "temp_max": 16.0},
+                "wind": {"speed": 3.0},
+                "weather": [if thunder {
+                    serde_json::json!({"id": 211, "main": "Thunderstorm", "description": "burza z piorunami"})
+                } else {
+                    serde_json::json!({"id": 800, "main": "Clear", "description": "bezchmurnie"})
+                }],
+            })
+        })
+        .collect();
+    serde_json::json!({"cod": "200", "cnt": list.len(), "list": list}).to_string()
+}
+
+/// Finding 5 (weather): a forecast turning into a thunderstorm for a
+/// planned day gives a warning on the day and one alert per crew member
+/// within 3 poll intervals.
+#[test]
+fn finding5_a_thunderstorm_forecast_alerts_within_three_polls() {
+    let storm = Arc::new(AtomicBool::new(false));
+    let s2 = storm.clone();
+    let server = Server::start(move |_, _| {
+        (
+            200,
+            vec![("Content-Type", "application/json".into())],
+            owm_thunder_body(s2.load(Ordering::SeqCst)),
+        )
+    });
+    let poll = Duration::from_secs(2);
+    let cfg = mp2::config::DEMO_TOML
+        .replace("fault_injection = true", "fault_injection = false")
+        .replace(
+            "[weather]\nprovider = \"none\"",
+            &format!("[weather]\nprovider = \"openweathermap\"\nendpoint = \"{}\"\napi_key_file = \"owm.secret\"\npoll_interval = \"{}s\"", server.url(), poll.as_secs()),
+        );
+    let mut d = Daemon::new(&cfg);
+    support::write_secret(&d.path("owm.secret"), "owm-key");
+    d.start();
+    let tomorrow = (Utc::now() + Dur::days(1)).date_naive();
+    let days = sample_days(11, 1, tomorrow, Lang::Pl);
+    let pdf = render(&days, Layout::PlanPl, FontSetup::SimpleWinAnsi);
+    let m = schedule_mail(
+        Client::Gmail,
+        &[Attachment {
+            filename: "plan.pdf".into(),
+            pdf,
+            days: days.clone(),
+        }],
+        5,
+    );
+    d.deliver("future.eml", &m.raw);
+    let schedules = |d: &Daemon| -> Vec<ScheduleEntry> {
+        serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap()
+    };
+    d.wait_until("a calm forecast stored", Duration::from_secs(60), |d| {
+        let s = schedules(d);
+        !s.is_empty()
+            && s.iter().all(|e| {
+                e.weather
+                    .as_ref()
+                    .is_some_and(|w| w["warnings"].as_array().is_some_and(|a| a.is_empty()))
+            })
+    });
+    let alerts = |d: &Daemon| {
+        d.files("outbox/email")
+            .into_iter()
+            .filter(|f| f.to_string_lossy().contains("weather_"))
+            .collect::<Vec<_>>()
+    };
+    assert!(alerts(&d).is_empty(), "no alert for a calm first forecast");
+
+    storm.store(true, Ordering::SeqCst);
+    let n = schedules(&d).len();
+    // Three poll intervals, plus the time a send takes.
+    d.wait_until(
+        "a thunderstorm warning and its alerts within 3 polls",
+        poll * 3 + Duration::from_secs(3),
+        |d| {
+            schedules(d).iter().all(|e| {
+                e.weather.as_ref().is_some_and(|w| {
+                    w["warnings"].as_array().is_some_and(|a| {
+                        a.iter()
+                            .any(|x| x.as_str().is_some_and(|x| x.starts_with("burza")))
+                    })
+                })
+            }) && alerts(d).len() >= 2 * n
+        },
+    );
+    let sent = alerts(&d);
+    assert_eq!(sent.len(), 2 * n, "anna and tomek, once per day: {sent:?}");
+    let tomek = sent
+        .iter()
+        .find(|f| f.to_string_lossy().contains("weather_tomek"))
+        .expect("tomek's alert");
+    let text = std::fs::read_to_string(tomek).unwrap();
+    assert!(text.contains("thunderstorm"), "in tomek's English: {text}");
+}

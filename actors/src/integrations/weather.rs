@@ -114,6 +114,13 @@ fn owm_samples(v: &Value) -> Result<Vec<Sample>, WeatherError> {
                     .as_str()
                     .unwrap_or("")
                     .to_string(),
+                // Group 2xx is "Thunderstorm", whatever the words say.
+                thunder: e["weather"].as_array().is_some_and(|w| {
+                    w.iter().any(|c| {
+                        (200..300).contains(&c["id"].as_i64().unwrap_or(0))
+                            || c["main"] == "Thunderstorm"
+                    })
+                }),
             })
         })
         .collect())
@@ -141,6 +148,7 @@ fn open_meteo_samples(v: &Value) -> Result<Vec<Sample>, WeatherError> {
                 wind_ms: at("wind_speed_10m", i).unwrap_or(0.0),
                 description: weather::wmo_description(h["weather_code"][i].as_i64().unwrap_or(-1))
                     .to_string(),
+                thunder: (95..=99).contains(&h["weather_code"][i].as_i64().unwrap_or(-1)),
             })
         })
         .collect())
