@@ -189,3 +189,135 @@ fn a_slow_provider_times_out_and_the_plan_is_still_made() {
     assert!(d.log().contains("timed out"), "{}", d.log());
     check_arithmetic(&days);
 }
+
+/// Finding 5: the route service answers 500 (plans fall back to the
+/// estimate, the breaker opens), then comes back: without any new mail the
+/// plans are made again with real legs, the breaker closes, and a crew
+/// member is sent one change message only when their departure or wake-up
+/// moved.
+#[test]
+fn finding5_plans_made_on_estimates_are_healed_when_the_provider_is_back() {
+    use mp2::fixtures::{
+        render, sample_days, schedule_mail, Attachment, Client, FontSetup, Lang, Layout,
+    };
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let up = Arc::new(AtomicBool::new(false));
+    let up2 = up.clone();
+    let server = Server::start(move |req, _| {
+        assert_eq!(req.path, "/directions/v2:computeRoutes");
+        if !up2.load(Ordering::SeqCst) {
+            return (500, vec![], r#"{"error":{"code":500}}"#.into());
+        }
+        (
+            200,
+            vec![("Content-Type", "application/json".into())],
+            r#"{"routes":[{"distanceMeters":48000,"duration":"3300s"}]}"#.into(),
+        )
+    });
+    let base = mp2::config::DEMO_TOML.replace("fault_injection = true", "fault_injection = false");
+    let cfg = base.replace(
+        "[routes]\nprovider = \"estimate\"",
+        &format!(
+            "[routes]\nprovider = \"google\"\nendpoint = \"{}\"\napi_key_file = \"maps.secret\"",
+            server.url()
+        ),
+    );
+    let cfg = format!("{cfg}\n[integrations.routes]\nrate = \"50/s\"\nburst = 10\ntimeout = \"5s\"\nbreaker_failures = 2\nbreaker_reset = \"2s\"\n");
+    let mut d = Daemon::new(&cfg);
+    support::write_secret(&d.path("maps.secret"), "test-key\n");
+    d.start();
+    let tomorrow = (chrono::Utc::now() + Dur::days(1)).date_naive();
+    let days = sample_days(11, 2, tomorrow, Lang::Pl);
+    let pdf = render(&days, Layout::PlanPl, FontSetup::SimpleWinAnsi);
+    let m = schedule_mail(
+        Client::Gmail,
+        &[Attachment {
+            filename: "plan.pdf".into(),
+            pdf,
+            days: days.clone(),
+        }],
+        5,
+    );
+    d.deliver("plan.eml", &m.raw);
+    let schedules = |d: &Daemon| -> Vec<ScheduleEntry> {
+        serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap()
+    };
+    let routes = |d: &Daemon| {
+        d.status()
+            .unwrap()
+            .integrations
+            .into_iter()
+            .find(|i| i.name == "routes")
+            .unwrap()
+    };
+    let routed = |s: &[ScheduleEntry]| -> Vec<(String, mp2::plan::CrewPlan)> {
+        s.iter()
+            .filter(|e| !e.schedule.locations.is_empty())
+            .flat_map(|e| e.plans.iter().map(|p| (e.date.clone(), p.clone())))
+            .collect()
+    };
+    let mails = |d: &Daemon, part: &str| {
+        d.files("outbox/email")
+            .into_iter()
+            .filter(|f| f.to_string_lossy().contains(part))
+            .count()
+    };
+    d.wait_until("planned on estimates", Duration::from_secs(60), |d| {
+        d.all_handled(1) && !routed(&schedules(d)).is_empty()
+    });
+    let before = routed(&schedules(&d));
+    for (date, p) in &before {
+        assert!(
+            p.legs
+                .iter()
+                .all(|l| l.source == mp2::plan::LegSource::Estimate),
+            "{date}: {p:?}"
+        );
+    }
+    let r = routes(&d);
+    assert!(r.breaker != "closed" && r.failures >= 2, "{r:?}");
+    let first_mails = mails(&d, "notify_");
+    assert!(first_mails > 0);
+
+    up.store(true, Ordering::SeqCst);
+    d.wait_until(
+        "real legs without new mail, the breaker closed",
+        Duration::from_secs(30),
+        |d| {
+            let now = routed(&schedules(d));
+            now.len() == before.len()
+                && now.iter().all(|(_, p)| {
+                    p.legs
+                        .iter()
+                        .all(|l| l.source == mp2::plan::LegSource::Google && l.minutes == 55)
+                })
+                && routes(d).breaker == "closed"
+                && d.all_handled(1)
+        },
+    );
+    let after = routed(&schedules(&d));
+    let mut moved = 0;
+    for ((date, old), (_, new)) in before.iter().zip(&after) {
+        let told = |d: &Daemon| mails(d, &format!("notify_{}_{date}_v1r", new.crew));
+        if old.departure != new.departure || old.wake_up != new.wake_up {
+            moved += 1;
+            d.wait_until("the change message", Duration::from_secs(15), |d| {
+                told(d) >= 1
+            });
+            assert_eq!(told(&d), 1, "{date} {}: one change message", new.crew);
+            assert_eq!(
+                mails(&d, &format!("notify_{}_{date}_v1r1_email", new.crew)),
+                1
+            );
+        } else {
+            assert_eq!(told(&d), 0, "{date} {}: times did not move", new.crew);
+        }
+    }
+    assert!(moved > 0, "55 minutes moves some departure: {after:?}");
+    assert_eq!(
+        mails(&d, "notify_"),
+        first_mails + moved,
+        "no other message was sent"
+    );
+}

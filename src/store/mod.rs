@@ -181,6 +181,27 @@ pub struct PlanRecord {
     /// When it was made (RFC 3339, UTC): the calendar event's DTSTAMP.
     #[serde(default)]
     pub planned_at: Option<String>,
+    /// Some leg is the estimate because the route provider failed (not
+    /// because the estimate is the configured provider): the plan is made
+    /// again once the provider answers (the route planner's healing).
+    #[serde(default)]
+    pub fell_back: bool,
+    /// Times the plan was made again at the same day version and its
+    /// departure or wake-up moved: the calendar write and the crew's change
+    /// message are keyed by it too ([`PlanRecord::version_tag`]).
+    #[serde(default)]
+    pub revision: u32,
+}
+
+impl PlanRecord {
+    /// The version part of the plan's side-effect keys: `v3` for day
+    /// version 3, `v3r1` once healing moved its times.
+    pub fn version_tag(&self) -> String {
+        match self.revision {
+            0 => format!("v{}", self.day_version),
+            r => format!("v{}r{r}", self.day_version),
+        }
+    }
 }
 
 /// A side effect's state, keyed by its idempotency key.
@@ -451,20 +472,26 @@ impl Store {
 
     /// Puts a message back at `seen` (for `reprocess`).
     pub fn requeue(&self, key: &str) -> Result<bool> {
+        self.requeue_at(key, Stage::Seen)
+    }
+
+    /// Puts a message back at `stage` (`parsed`: its days are planned
+    /// again, which heals plans made on estimates).
+    pub fn requeue_at(&self, key: &str, stage: Stage) -> Result<bool> {
         let Some(mut rec) = self.message(key)? else {
             return Ok(false);
         };
         for s in Stage::PENDING {
             self.queue.remove(queue_key(s, rec.seq, key).as_bytes())?;
         }
-        rec.stage = Stage::Seen;
+        rec.stage = stage;
         rec.errors.clear();
         rec.retry = None;
         // The backlog stays: the writes it waits for are still wanted.
         self.messages
             .insert(key.as_bytes(), serde_json::to_vec(&rec)?)?;
         self.queue
-            .insert(queue_key(Stage::Seen, rec.seq, key).as_bytes(), &[])?;
+            .insert(queue_key(stage, rec.seq, key).as_bytes(), &[])?;
         self.flush()?;
         Ok(true)
     }
@@ -580,6 +607,18 @@ impl Store {
             .get(plan_key(date, crew))?
             .map(|v| serde_json::from_slice(&v).map_err(Into::into))
             .transpose()
+    }
+
+    /// Every plan, by date and crew.
+    pub fn plans(&self) -> Result<Vec<PlanRecord>> {
+        self.plans
+            .iter()
+            .values()
+            .map(|v| {
+                v.map_err(StoreError::from)
+                    .and_then(|v| serde_json::from_slice(&v).map_err(Into::into))
+            })
+            .collect()
     }
 
     /// Plans of one day, by crew id.

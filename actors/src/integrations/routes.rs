@@ -29,7 +29,10 @@ fn client(ctx: &Ctx) -> Result<reqwest::Client, String> {
 }
 
 /// The leg between two ends; `departure` is when the drive roughly starts
-/// (for traffic-aware providers; only sent when in the future).
+/// (for traffic-aware providers; only sent when in the future). The flag
+/// says the leg is the estimate because the provider failed, so asking
+/// again later may give the real one (not when there is nothing to ask
+/// about, or the estimate is the provider).
 pub async fn leg(
     ctx: &Ctx,
     guard: &Guard,
@@ -39,21 +42,33 @@ pub async fn leg(
     b: &End,
     departure: DateTime<Utc>,
     lang: Language,
-) -> (Leg, Vec<String>) {
+) -> (Leg, Vec<String>, bool) {
     let (estimate, est_warning) = estimate_leg(from, to, a.point, b.point);
     let mut warnings: Vec<String> = est_warning.iter().map(|w| say(lang, w)).collect();
     let provider = ctx.cfg.routes.provider;
     let asked = match provider {
         // Computed here: no call, so nothing to count, limit or break.
-        RouteProvider::Estimate => return (estimate, warnings),
+        RouteProvider::Estimate => return (estimate, warnings, false),
         RouteProvider::Osrm => match (a.point, b.point) {
             (Some(p), Some(q)) => guard.call(osrm(ctx, p, q)).await.map_err(|e| e.to_string()),
-            _ => Err("OSRM needs coordinates and the sheet gives none".to_string()),
+            _ => {
+                return unaskable(
+                    estimate,
+                    warnings,
+                    lang,
+                    "OSRM needs coordinates and the sheet gives none",
+                )
+            }
         },
-        RouteProvider::Google => guard
-            .call(google(ctx, a, b, departure))
-            .await
-            .map_err(|e| e.to_string()),
+        // Nothing to route to says nothing about the provider's health:
+        // no call, so the breaker does not count it.
+        RouteProvider::Google => match waypoint(a).and(waypoint(b)) {
+            Err(e) => return unaskable(estimate, warnings, lang, &e),
+            Ok(_) => guard
+                .call(google(ctx, a, b, departure))
+                .await
+                .map_err(|e| e.to_string()),
+        },
     };
     match asked {
         Ok((minutes, km)) => {
@@ -71,6 +86,7 @@ pub async fn leg(
                     source,
                 },
                 Vec::new(),
+                false,
             )
         }
         Err(e) => {
@@ -82,9 +98,26 @@ pub async fn leg(
                     minutes: estimate.minutes,
                 },
             ));
-            (estimate, warnings)
+            (estimate, warnings, true)
         }
     }
+}
+
+/// The estimate for a leg the provider cannot be asked about.
+fn unaskable(
+    estimate: Leg,
+    mut warnings: Vec<String>,
+    lang: Language,
+    why: &str,
+) -> (Leg, Vec<String>, bool) {
+    tracing::warn!(error = %why, "Route not asked for; the plan uses the estimate");
+    warnings.push(say(
+        lang,
+        &Say::RouteEstimated {
+            minutes: estimate.minutes,
+        },
+    ));
+    (estimate, warnings, false)
 }
 
 fn endpoint(ctx: &Ctx, default: &str) -> String {

@@ -117,6 +117,11 @@ impl HealthBoard {
         p.restarts += 1;
     }
 
+    /// The breaker state of an integration's guard, as `status` shows it.
+    pub fn breaker_of(&self, name: &str) -> Option<&'static str> {
+        lock(&self.guards).get(name).map(|g| g.breaker)
+    }
+
     pub fn guard(&self, name: &str, f: impl FnOnce(&mut GuardStats)) {
         let mut g = lock(&self.guards);
         let s = g.entry(name.to_string()).or_insert_with(|| GuardStats {

@@ -60,6 +60,8 @@ pub async fn run(cfg: Config, on_ready: impl FnOnce(Ctx)) -> Result<(), String> 
     crate::control::attention::tell_soon(&ctx);
     // Notifications waiting for a retry, or cut off by the last stop.
     crate::stages::outbox::start(&ctx);
+    // Plans made on estimates while the route provider was down.
+    crate::stages::route_planner::start_healing(&ctx);
 
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM: stopping"),

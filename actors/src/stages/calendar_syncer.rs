@@ -126,7 +126,7 @@ async fn write_days(ctx: &Ctx, rec: &MessageRecord) -> Result<(), Stop> {
                 let Ok(Some(plan)) = ctx.store.plan(date, &crew.id) else {
                     continue;
                 };
-                let key = event_key(&crew.id, date, plan.day_version);
+                let key = event_key(&crew.id, date, &plan.version_tag());
                 match DayEvent::build(ctx, crew, &day, &plan) {
                     Ok(e) => (key, Some(e)),
                     Err(e) => return Err(fail(ctx, &GuardError::Failed(CalendarError::Event(e)))),
@@ -163,19 +163,17 @@ async fn write_days(ctx: &Ctx, rec: &MessageRecord) -> Result<(), Stop> {
     Ok(())
 }
 
-/// The idempotency key of a crew member's event at a day version.
-fn event_key(crew: &str, date: &str, version: u64) -> String {
-    format!("cal:{crew}:{date}:v{version}")
+/// The idempotency key of a crew member's event at a plan's version tag
+/// ([`mp2::store::PlanRecord::version_tag`]: `v3`, or `v3r1` once healing
+/// moved its times).
+fn event_key(crew: &str, date: &str, tag: &str) -> String {
+    format!("cal:{crew}:{date}:{tag}")
 }
 
 /// Whether the crew member's event for this day version is still to be
 /// written (the notifier then tells them their calendar will follow).
-pub fn event_pending(ctx: &Ctx, crew: &str, date: &str, version: u64) -> bool {
-    ctx.store
-        .effect(&event_key(crew, date, version))
-        .ok()
-        .flatten()
-        != Some(Effect::Done)
+pub fn event_pending(ctx: &Ctx, crew: &str, date: &str, tag: &str) -> bool {
+    ctx.store.effect(&event_key(crew, date, tag)).ok().flatten() != Some(Effect::Done)
 }
 
 /// Adds [`Say::CalendarFollows`](mp2::crew_text::Say) to a crew member's e-mail when
@@ -185,9 +183,9 @@ pub fn mark_calendar_follows(
     msg: crate::stages::notifier::Message,
     crew: &mp2::config::CrewMember,
     date: &str,
-    version: u64,
+    tag: &str,
 ) -> crate::stages::notifier::Message {
-    if !event_pending(ctx, &crew.id, date, version) {
+    if !event_pending(ctx, &crew.id, date, tag) {
         return msg;
     }
     let line = mp2::crew_text::say(crew.language, &mp2::crew_text::Say::CalendarFollows);

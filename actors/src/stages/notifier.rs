@@ -3,7 +3,8 @@
 //! Contract: for every day a message stated, every crew member and every
 //! channel they chose, puts their day summary (or what changed, for a new
 //! version; or the cancellation) in the outbox as one entry keyed
-//! `notify:CREW:DATE:vVERSION:CHANNEL` (flushed), then has the outbox
+//! `notify:CREW:DATE:vVERSION:CHANNEL` (`vVERSIONrN` for a plan made again
+//! with moved times, see the route planner's healing; flushed), then has the outbox
 //! deliver it (see [`crate::stages::outbox`] for sending, retries and what a kill
 //! mid-send means). The message becomes `notified` only when every entry is
 //! `sent`; while one is waiting for its provider, the stage asks to be
@@ -53,7 +54,8 @@ impl StageWork for Notifier {
                     .production
                     .clone()
                     .unwrap_or_else(|| ctx.cfg.production.name.clone());
-                let changed = day.version > 1;
+                // A plan made again on the provider's answer moved its times.
+                let changed = day.version > 1 || plan.revision > 0;
                 let msg = Message {
                     subject: summary::subject(&production, &day.schedule, changed, crew.language),
                     body: summary::body(
@@ -77,14 +79,14 @@ impl StageWork for Notifier {
                     msg,
                     crew,
                     &date,
-                    plan.day_version,
+                    &plan.version_tag(),
                 );
                 for channel in &crew.channels {
                     let key = format!(
-                        "notify:{}:{}:v{}:{}",
+                        "notify:{}:{}:{}:{}",
                         crew.id,
                         date,
-                        plan.day_version,
+                        plan.version_tag(),
                         channel_name(*channel)
                     );
                     let slot = Slot {

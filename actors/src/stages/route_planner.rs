@@ -7,6 +7,15 @@
 //! the message to `planned` and pokes `calendar_syncer`. Leg durations come
 //! through the `routes` guard; when the provider cannot answer, the
 //! estimate is used and the plan says so.
+//!
+//! Healing: a plan whose legs fell back to the estimate because the
+//! provider failed is made again whenever its message passes here (a
+//! `reprocess`, or [`start_healing`], which puts the messages of such plans
+//! back at `parsed` once the `routes` breaker lets calls through again — the
+//! first call is the half-open probe). Made again at the same day version,
+//! it keeps its side-effect keys unless its departure or wake-up moved; then
+//! its revision is bumped, so the calendar syncer rewrites the event in
+//! place and the notifier sends one change message.
 
 use crate::integrations::routes::{self, End};
 use crate::runtime::ctx::Ctx;
@@ -50,10 +59,14 @@ impl StageWork for RoutePlanner {
             }
             for crew in &ctx.cfg.crew {
                 let old = ctx.store.plan(&date, &crew.id).ok().flatten();
-                if old.as_ref().is_some_and(|p| p.day_version == day.version) {
+                if old
+                    .as_ref()
+                    .is_some_and(|p| p.day_version == day.version && !p.fell_back)
+                {
                     continue;
                 }
-                let (route, mut warnings) = route_for(ctx, &guard, &day.schedule, crew).await;
+                let (route, mut warnings, fell_back) =
+                    route_for(ctx, &guard, &day.schedule, crew).await;
                 let input = PlanInput {
                     day: &day.schedule,
                     crew,
@@ -65,14 +78,7 @@ impl StageWork for RoutePlanner {
                         warnings.append(&mut p.warnings);
                         p.warnings = warnings;
                         p.checklist = checklist(&day.schedule, crew.language);
-                        let r = PlanRecord {
-                            date: date.clone(),
-                            crew: crew.id.clone(),
-                            day_version: day.version,
-                            plan: p,
-                            previous: old.map(|o| o.plan),
-                            planned_at: Some(chrono::Utc::now().to_rfc3339()),
-                        };
+                        let r = replanned(old, day.version, p, fell_back, date.clone());
                         if let Err(e) = ctx.store.put_plan(&r) {
                             return Outcome::Retry {
                                 error: e.to_string(),
@@ -96,13 +102,125 @@ impl StageWork for RoutePlanner {
     }
 }
 
-/// The legs for one crew member on one day.
+/// The plan record for a plan just made, after `old`: at the same day
+/// version (healing), its times unchanged keep the old keys and stamp (no
+/// calendar write, no message); moved, it is the next revision.
+fn replanned(
+    old: Option<PlanRecord>,
+    version: u64,
+    plan: mp2::plan::CrewPlan,
+    fell_back: bool,
+    date: String,
+) -> PlanRecord {
+    let now = Some(chrono::Utc::now().to_rfc3339());
+    let crew = plan.crew.clone();
+    match old {
+        Some(o) if o.day_version == version => {
+            let moved = o.plan.departure != plan.departure || o.plan.wake_up != plan.wake_up;
+            PlanRecord {
+                date,
+                crew,
+                day_version: version,
+                revision: o.revision + u32::from(moved),
+                previous: if moved { Some(o.plan) } else { o.previous },
+                planned_at: if moved { now } else { o.planned_at },
+                plan,
+                fell_back,
+            }
+        }
+        old => PlanRecord {
+            date,
+            crew,
+            day_version: version,
+            plan,
+            previous: old.map(|o| o.plan),
+            planned_at: now,
+            fell_back,
+            revision: 0,
+        },
+    }
+}
+
+/// Starts the healing loop (see the module doc): every `breaker_reset` of
+/// the `routes` integration, while some plan fell back to the estimate and
+/// the breaker is not open, the messages that stated those days go back to
+/// `parsed`. It ends when the daemon stops.
+pub fn start_healing(ctx: &Ctx) {
+    if ctx.cfg.routes.provider == mp2::config::RouteProvider::Estimate {
+        return;
+    }
+    let ctx = ctx.clone();
+    let every = ctx
+        .cfg
+        .integration("routes")
+        .breaker_reset
+        .max(std::time::Duration::from_secs(1));
+    tokio::spawn(async move {
+        let mut stop = ctx.stopping.clone();
+        while !ctx.is_stopping() {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => break,
+            }
+            if ctx.health.breaker_of("routes") == Some("open") {
+                continue;
+            }
+            match heal(&ctx) {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(
+                        messages = n,
+                        "Plans made on estimates are planned again with the route provider"
+                    );
+                    crate::runtime::pipeline::poke(RoutePlanner::NAME);
+                }
+                Err(e) => tracing::warn!(error = %e, "Could not look for plans made on estimates"),
+            }
+        }
+    });
+}
+
+/// Puts back at `parsed` the settled messages whose days have plans on
+/// the estimate; returns how many.
+fn heal(ctx: &Ctx) -> Result<usize, mp2::store::StoreError> {
+    let now = chrono::Utc::now();
+    let mut ids = std::collections::BTreeSet::new();
+    for p in ctx.store.plans()? {
+        if !p.fell_back {
+            continue;
+        }
+        let past = chrono::DateTime::parse_from_rfc3339(&p.plan.call).is_ok_and(|t| t < now);
+        if past {
+            continue;
+        }
+        if let Some(day) = ctx.store.day(&p.date)? {
+            if !day.cancelled && day.version == p.day_version {
+                ids.insert(day.message_id);
+            }
+        }
+    }
+    let mut n = 0;
+    for id in ids {
+        let Some(m) = ctx.store.find_message(&id)? else {
+            continue;
+        };
+        // One in flight passes here anyway, or already did and waits for
+        // the next round.
+        if m.stage == Stage::Notified && ctx.store.requeue_at(&m.key, Stage::Parsed)? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// The legs for one crew member on one day, their warnings, and whether
+/// some leg fell back to the estimate because the provider failed.
 async fn route_for(
     ctx: &Ctx,
     guard: &Guard,
     day: &ShootDay,
     crew: &CrewMember,
-) -> (Route, Vec<String>) {
+) -> (Route, Vec<String>, bool) {
     let site = |s: &Site| End {
         address: Some(s.address.clone()),
         point: coords(s),
@@ -124,11 +242,12 @@ async fn route_for(
         });
     let departure = rough_departure(ctx, day);
     let mut warnings = Vec::new();
+    let fell_back;
     let base = plan::base_for(day, ctx.cfg.production.base.as_ref());
     let route = match (crew.via_base, &base) {
         (true, Some(b)) => {
             let b = site(b);
-            let (l1, w1) = routes::leg(
+            let (l1, w1, f1) = routes::leg(
                 ctx,
                 guard,
                 Stop::Home,
@@ -139,7 +258,7 @@ async fn route_for(
                 crew.language,
             )
             .await;
-            let (l2, w2) = routes::leg(
+            let (l2, w2, f2) = routes::leg(
                 ctx,
                 guard,
                 Stop::Base,
@@ -151,13 +270,14 @@ async fn route_for(
             )
             .await;
             warnings.extend(w1.into_iter().chain(w2));
+            fell_back = f1 || f2;
             Route::ViaBase {
                 home_to_base: l1,
                 base_to_location: l2,
             }
         }
         _ => {
-            let (l, w) = routes::leg(
+            let (l, w, f) = routes::leg(
                 ctx,
                 guard,
                 Stop::Home,
@@ -169,12 +289,13 @@ async fn route_for(
             )
             .await;
             warnings.extend(w);
+            fell_back = f;
             Route::Direct {
                 home_to_location: l,
             }
         }
     };
-    (route, warnings)
+    (route, warnings, fell_back)
 }
 
 /// Two hours before the general call: close enough for traffic.
