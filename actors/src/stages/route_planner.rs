@@ -328,3 +328,71 @@ fn checklist(day: &ShootDay, lang: mp2::config::Language) -> Vec<String> {
     }
     c
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(departure: &str, wake_up: &str, warning: &str) -> mp2::plan::CrewPlan {
+        mp2::plan::CrewPlan {
+            crew: "anna".into(),
+            call: "2030-03-15T07:00:00+01:00".into(),
+            wake_up: wake_up.into(),
+            departure: departure.into(),
+            arrivals: mp2::plan::Arrivals {
+                base: None,
+                location: "2030-03-15T06:35:00+01:00".into(),
+            },
+            legs: vec![],
+            warnings: vec![warning.into()],
+            checklist: vec![],
+            end: String::new(),
+        }
+    }
+
+    fn record(p: mp2::plan::CrewPlan) -> PlanRecord {
+        PlanRecord {
+            date: "2030-03-15".into(),
+            crew: "anna".into(),
+            day_version: 1,
+            plan: p,
+            previous: None,
+            planned_at: Some("2030-03-01T00:00:00+00:00".into()),
+            fell_back: true,
+            revision: 0,
+        }
+    }
+
+    /// Healed with the same times: the plan is replaced (real legs, no
+    /// estimate warning) but keeps its keys and stamp, so nothing is sent
+    /// or rewritten; moved times are the next revision, after the old plan.
+    #[test]
+    fn finding5_a_healed_plan_is_a_new_revision_only_when_its_times_moved() {
+        let old = record(plan("05:40", "04:55", "estimated"));
+        let same = replanned(
+            Some(old.clone()),
+            1,
+            plan("05:40", "04:55", ""),
+            false,
+            old.date.clone(),
+        );
+        assert_eq!((same.revision, same.fell_back), (0, false));
+        assert_eq!(same.version_tag(), "v1");
+        assert_eq!(same.planned_at, old.planned_at);
+        assert_eq!(same.plan.warnings, [""]);
+        let moved = replanned(
+            Some(old.clone()),
+            1,
+            plan("05:20", "04:35", ""),
+            false,
+            old.date.clone(),
+        );
+        assert_eq!(moved.revision, 1);
+        assert_eq!(moved.version_tag(), "v1r1");
+        assert_eq!(moved.previous.as_ref(), Some(&old.plan));
+        assert_ne!(moved.planned_at, old.planned_at);
+        // A new day version starts its revisions again.
+        let next = replanned(Some(moved), 2, plan("06:00", "05:15", ""), false, old.date);
+        assert_eq!((next.revision, next.version_tag().as_str()), (0, "v2"));
+    }
+}
