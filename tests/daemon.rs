@@ -96,6 +96,14 @@ fn schedule_emails_dropped_into_new_are_handled_and_counted() {
         .integrations
         .iter()
         .any(|g| g.name == "calendar" && g.calls > 0));
+    // Issue 11, finding 8: the estimate route provider computes and calls
+    // nobody, so it counts no call and uses no quota.
+    let routes = s.integrations.iter().find(|g| g.name == "routes").unwrap();
+    assert_eq!(
+        (routes.calls, routes.rate_limited),
+        (0, 0),
+        "estimate routes made calls"
+    );
 
     let days: Vec<ScheduleEntry> =
         serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap();
@@ -678,7 +686,12 @@ fn audit_lists_every_mutating_command_with_who_when_and_outcome() {
             .output()
             .unwrap()
     };
-    let sent: [&[&str]; 5] = [
+    let days: Vec<ScheduleEntry> =
+        serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap();
+    let correct = format!("correct {} call_time=07:45", days[0].date);
+    let correct_args: Vec<&str> = correct.split(' ').collect();
+    let sent: [&[&str]; 6] = [
+        &correct_args,
         &["reprocess", "<nobody@nowhere>"],
         &["attention", "dismiss", "999"],
         &["layouts", "forget", "no-such-rule"],
@@ -695,6 +708,7 @@ fn audit_lists_every_mutating_command_with_who_when_and_outcome() {
     assert_eq!(
         commands,
         [
+            correct.as_str(),
             "reprocess <nobody@nowhere>",
             "attention dismiss 999",
             "layouts forget no-such-rule",
@@ -707,19 +721,20 @@ fn audit_lists_every_mutating_command_with_who_when_and_outcome() {
         assert_eq!(e.uid, Some(me));
         assert!(e.user.is_some() && e.at.ends_with('Z'), "{e:?}");
     }
+    assert_eq!(entries[0].outcome, "ok", "{:?}", entries[0]);
     assert!(
-        entries[0].outcome.starts_with("failed: no message"),
+        entries[1].outcome.starts_with("failed: no message"),
         "{:?}",
-        entries[0]
+        entries[1]
     );
     assert!(
-        entries[3]
+        entries[4]
             .outcome
             .starts_with("failed: fault injection is disabled"),
         "{:?}",
-        entries[3]
+        entries[4]
     );
-    assert_eq!(entries[4].outcome, "ok");
+    assert_eq!(entries[5].outcome, "ok");
     // Kept in the store: still there after a restart.
     d.sigterm();
     d.start();
