@@ -388,4 +388,77 @@ mod tests {
             );
         }
     }
+
+    /// A breaker actor for `routes` with `breaker_failures = 3` and a short
+    /// real `breaker_reset` (failsafe keeps its own clock, so paused time
+    /// cannot drive it).
+    async fn breaker(reset_ms: u64) -> (ActorRef<BreakerMsg>, Ctx, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{}\n[integrations.routes]\nbreaker_failures = 3\nbreaker_reset = \"{reset_ms}ms\"\n",
+            mp2::config::DEMO_TOML
+        );
+        let cfg = mp2::config::Config::from_str_at(&text, &dir.path().join("mp2.toml")).unwrap();
+        let (_tx, stopping) = tokio::sync::watch::channel(false);
+        let ctx = Ctx {
+            cfg: Arc::new(cfg),
+            store: mp2::store::Store::open(dir.path()).unwrap(),
+            health: Arc::new(HealthBoard::default()),
+            stopping,
+        };
+        let (b, _) = Actor::spawn(None, Breaker, (ctx.clone(), "routes"))
+            .await
+            .unwrap();
+        (b, ctx, dir)
+    }
+
+    async fn permitted(b: &ActorRef<BreakerMsg>) -> bool {
+        ractor::call_t!(b, BreakerMsg::Permit, 2_000).unwrap()
+    }
+
+    #[tokio::test]
+    async fn breaker_opens_after_breaker_failures_and_lets_a_call_through_after_breaker_reset() {
+        let reset = Duration::from_millis(200);
+        let (b, ctx, _dir) = breaker(reset.as_millis() as u64).await;
+        let fail = || BreakerMsg::Outcome(Err("500".into()));
+        assert!(permitted(&b).await);
+        // Consecutive failures: a success in between starts the count again.
+        b.cast(fail()).unwrap();
+        b.cast(fail()).unwrap();
+        b.cast(BreakerMsg::Outcome(Ok(()))).unwrap();
+        b.cast(fail()).unwrap();
+        b.cast(fail()).unwrap();
+        assert!(permitted(&b).await, "opened before 3 consecutive failures");
+        // The third in a row opens it: calls are refused.
+        b.cast(fail()).unwrap();
+        let opened = std::time::Instant::now();
+        assert!(
+            !permitted(&b).await,
+            "still closed after 3 consecutive failures"
+        );
+        assert_eq!(ctx.health.breaker_of("routes"), Some("open"));
+        // Wait on the breaker itself (bounded) until it lets a call through.
+        let deadline = opened + Duration::from_secs(3);
+        loop {
+            if permitted(&b).await {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still open 3 s after a {reset:?} reset"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let waited = opened.elapsed();
+        assert!(
+            waited >= reset.mul_f64(0.9),
+            "let a call through after {waited:?}, before the {reset:?} reset"
+        );
+        assert_eq!(ctx.health.breaker_of("routes"), Some("half-open"));
+        // The probe succeeds: closed again, calls flow.
+        b.cast(BreakerMsg::Outcome(Ok(()))).unwrap();
+        assert!(permitted(&b).await);
+        assert_eq!(ctx.health.breaker_of("routes"), Some("closed"));
+        b.stop(None);
+    }
 }

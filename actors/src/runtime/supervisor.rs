@@ -23,7 +23,9 @@ use crate::stages::{
 use mp2::config::INTEGRATIONS;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock, not std's: the policy then runs on paused time in tests.
+use tokio::time::Instant;
 
 /// The six workers, in start order (the mailbox last, so the pipeline is
 /// ready when mail arrives).
@@ -70,6 +72,47 @@ impl RestartPolicy {
             down_retry: ctx.cfg.daemon.down_retry,
         }
     }
+
+    /// Records an exit of a child at `now` in its log of recent restarts and
+    /// decides what follows. A pure function of instants, so that the policy
+    /// is tested on tokio's paused clock.
+    pub fn decide(&self, recent: &mut VecDeque<Instant>, now: Instant) -> Restart {
+        recent.push_back(now);
+        while recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > self.period)
+        {
+            recent.pop_front();
+        }
+        if recent.len() as u32 > self.intensity {
+            // A down part starts afresh when it is tried again.
+            recent.clear();
+            Restart::Down
+        } else {
+            Restart::After {
+                attempt: recent.len().saturating_sub(1) as u32,
+            }
+        }
+    }
+
+    /// How long to wait before starting the child again.
+    pub fn delay(&self, r: Restart) -> Duration {
+        match r {
+            Restart::After { attempt } => retry::delay(attempt, self.initial_delay, self.max_delay),
+            Restart::Down => self.down_retry,
+        }
+    }
+}
+
+/// What [`RestartPolicy::decide`] chose for an exited child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    /// Restart after backoff number `attempt` (0 for the first restart
+    /// within the period).
+    After { attempt: u32 },
+    /// Too many restarts within the period: mark it down, retry after
+    /// `down_retry`.
+    Down,
 }
 
 pub struct Root;
@@ -191,16 +234,9 @@ impl Root {
         name: &str,
         start_error: Option<String>,
     ) {
-        let now = Instant::now();
         let recent = st.recent.entry(name.to_string()).or_default();
-        recent.push_back(now);
-        while recent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > st.policy.period)
-        {
-            recent.pop_front();
-        }
-        let delay = if recent.len() as u32 > st.policy.intensity {
+        let decision = st.policy.decide(recent, Instant::now());
+        if decision == Restart::Down {
             let reason = start_error.unwrap_or_else(|| {
                 format!(
                     "more than {} restarts in {:?}",
@@ -209,18 +245,12 @@ impl Root {
             });
             tracing::error!(actor = %name, %reason, retry_in = ?st.policy.down_retry, "Part marked down; the rest keeps working");
             st.ctx.health.set_part(name, PartState::Down, Some(reason));
-            recent.clear();
-            st.policy.down_retry
         } else {
             st.ctx
                 .health
                 .set_part(name, PartState::Restarting, start_error);
-            retry::delay(
-                recent.len().saturating_sub(1) as u32,
-                st.policy.initial_delay,
-                st.policy.max_delay,
-            )
-        };
+        }
+        let delay = st.policy.delay(decision);
         let n = name.to_string();
         let _ = me.send_after(delay, move || RootMsg::Start(n));
     }
@@ -269,3 +299,7 @@ async fn spawn_child(name: &str, ctx: &Ctx, sup: ActorCell) -> Result<(), String
     };
     r.map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+#[path = "supervisor_tests.rs"]
+mod tests;
