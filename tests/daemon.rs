@@ -961,6 +961,34 @@ fn prometheus_metrics_on_loopback_match_status() {
     for stage in ["seen", "parsed", "planned", "synced"] {
         assert_eq!(value(&format!("mp2_queue_depth{{stage=\"{stage}\"}}")), 0);
     }
+    assert_eq!(value("mp2_outbox{state=\"sent\"}"), s.outbox.sent);
+    assert_eq!(value("mp2_outbox{state=\"dead\"}"), 0);
+    // Each stage took every message it handled: a histogram per stage whose
+    // +Inf bucket is its count, and whose buckets only grow.
+    for stage in [
+        "parser_pool",
+        "route_planner",
+        "calendar_syncer",
+        "notifier",
+    ] {
+        let count = value(&format!("mp2_stage_seconds_count{{stage=\"{stage}\"}}"));
+        assert!(count >= 1, "{stage} timed nothing");
+        assert_eq!(
+            value(&format!(
+                "mp2_stage_seconds_bucket{{stage=\"{stage}\",le=\"+Inf\"}}"
+            )),
+            count
+        );
+        let buckets: Vec<u64> = body
+            .lines()
+            .filter(|l| l.starts_with(&format!("mp2_stage_seconds_bucket{{stage=\"{stage}\",")))
+            .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(
+            buckets.windows(2).all(|w| w[0] <= w[1]),
+            "{stage}: {buckets:?}"
+        );
+    }
     for w in WORKERS {
         assert_eq!(value(&format!("mp2_actor_up{{actor=\"{w}\"}}")), 1);
     }

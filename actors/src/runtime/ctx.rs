@@ -72,6 +72,21 @@ pub struct HealthBoard {
     /// whose password is refused).
     conditions: Mutex<BTreeMap<String, String>>,
     backfill: Mutex<Option<Backfill>>,
+    /// How long each stage took per message (`/metrics` histograms).
+    latency: Mutex<BTreeMap<String, Latency>>,
+}
+
+/// Upper bounds (seconds) of the stage latency histogram's buckets.
+pub const LATENCY_BUCKETS: [f64; 11] =
+    [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+/// One stage's latency histogram: counts per bucket (cumulative when
+/// rendered), the sum and the count.
+#[derive(Debug, Clone, Default)]
+pub struct Latency {
+    pub buckets: [u64; LATENCY_BUCKETS.len()],
+    pub sum_s: f64,
+    pub count: u64,
 }
 
 impl Default for HealthBoard {
@@ -82,6 +97,7 @@ impl Default for HealthBoard {
             guards: Mutex::default(),
             conditions: Mutex::default(),
             backfill: Mutex::default(),
+            latency: Mutex::default(),
         }
     }
 }
@@ -138,6 +154,23 @@ impl HealthBoard {
             Some(p) => c.insert(name.to_string(), p),
             None => c.remove(name),
         };
+    }
+
+    /// One message's time in a stage.
+    pub fn time_stage(&self, stage: &str, took: std::time::Duration) {
+        let s = took.as_secs_f64();
+        let mut l = lock(&self.latency);
+        let h = l.entry(stage.to_string()).or_default();
+        if let Some(i) = LATENCY_BUCKETS.iter().position(|b| s <= *b) {
+            h.buckets[i] += 1;
+        }
+        h.sum_s += s;
+        h.count += 1;
+    }
+
+    /// Every stage's latency histogram so far.
+    pub fn latencies(&self) -> BTreeMap<String, Latency> {
+        lock(&self.latency).clone()
     }
 
     pub fn set_backfill(&self, b: Option<Backfill>) {

@@ -219,5 +219,68 @@ pub fn render(ctx: &Ctx) -> String {
             ctx.store.pending_count(stage)
         );
     }
+    family(
+        &mut out,
+        "mp2_outbox",
+        "gauge",
+        "Crew notifications by outbox state.",
+    );
+    let o = &s.outbox;
+    for (k, v) in [
+        ("queued", o.queued),
+        ("sending", o.sending),
+        ("sent", o.sent),
+        ("failed_retrying", o.failed_retrying),
+        ("dead", o.dead),
+        ("superseded", o.superseded),
+    ] {
+        let _ = writeln!(out, "mp2_outbox{{state=\"{k}\"}} {v}");
+    }
+    family(
+        &mut out,
+        "mp2_outbox_possible_duplicates_total",
+        "counter",
+        "Sends repeated after an unknown outcome (SMTP cannot be asked).",
+    );
+    let _ = writeln!(
+        out,
+        "mp2_outbox_possible_duplicates_total {}",
+        o.possible_duplicates
+    );
+    family(
+        &mut out,
+        "mp2_stage_seconds",
+        "histogram",
+        "Time one message spent in a stage (one attempt).",
+    );
+    for (stage, h) in ctx.health.latencies() {
+        let mut cumulative = 0;
+        for (le, n) in crate::runtime::ctx::LATENCY_BUCKETS.iter().zip(h.buckets) {
+            cumulative += n;
+            let _ = writeln!(
+                out,
+                "mp2_stage_seconds_bucket{{stage=\"{}\",le=\"{le}\"}} {cumulative}",
+                label(&stage)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "mp2_stage_seconds_bucket{{stage=\"{}\",le=\"+Inf\"}} {}",
+            label(&stage),
+            h.count
+        );
+        let _ = writeln!(
+            out,
+            "mp2_stage_seconds_sum{{stage=\"{}\"}} {}",
+            label(&stage),
+            h.sum_s
+        );
+        let _ = writeln!(
+            out,
+            "mp2_stage_seconds_count{{stage=\"{}\"}} {}",
+            label(&stage),
+            h.count
+        );
+    }
     out
 }

@@ -235,10 +235,16 @@ impl<W: StageWork> StageActor<W> {
             }
             *budget -= 1;
             let prev = state.cloned();
+            let took = std::time::Instant::now();
             let outcome = match lane {
                 Lane::Stage(_) => self.0.process(&ctx, rec.clone()).await,
                 Lane::CalendarBacklog => self.0.process_backlog(&ctx, rec.clone()).await,
             };
+            let stage = match lane {
+                Lane::Stage(_) => W::NAME,
+                Lane::CalendarBacklog => "calendar_backlog",
+            };
+            ctx.health.time_stage(stage, took.elapsed());
             let failure = match outcome {
                 Outcome::Advance(_) if lane == Lane::CalendarBacklog => {
                     ctx.store.leave_backlog(&key)?;

@@ -185,7 +185,9 @@ impl Actor for ParserWorker {
         ParseJob(key): ParseJob,
         (ctx, pool): &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        let took = std::time::Instant::now();
         parse_one(ctx, &key).await?;
+        ctx.health.time_stage("parser_pool", took.elapsed());
         let _ = pool.cast(WorkMsg::Done(key));
         Ok(())
     }
