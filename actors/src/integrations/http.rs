@@ -186,74 +186,12 @@ pub(crate) mod tests {
     use std::io::BufRead;
     use std::process::{Child, Command, Stdio};
 
-    /// A CA and a server certificate for 127.0.0.1 signed by it (openssl).
-    pub(crate) fn certs(dir: &Path) {
-        let run = |args: &[&str]| {
-            let out = Command::new("openssl")
-                .args(args)
-                .current_dir(dir)
-                .output()
-                .expect("openssl");
-            assert!(out.status.success(), "openssl {args:?}: {out:?}");
-        };
-        std::fs::write(
-            dir.join("server.ext"),
-            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ];
-        run(&[
-            &["req", "-x509"][..],
-            &ec,
-            &[
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=mp2 test CA",
-            ],
-        ]
-        .concat());
-        run(&[
-            &["req"][..],
-            &ec,
-            &[
-                "-keyout",
-                "server.key",
-                "-out",
-                "server.csr",
-                "-subj",
-                "/CN=127.0.0.1",
-            ],
-        ]
-        .concat());
-        run(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-        ]);
+    /// The test CA and server certificate, shared with the Dovecot and
+    /// Radicale harnesses.
+    mod tls {
+        include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
     }
+    pub(crate) use tls::certs;
 
     /// Python's HTTPS server answering `{}` to every GET; killed on drop.
     struct Https(Child, u16);

@@ -7,7 +7,7 @@
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -352,75 +352,9 @@ fn chown_nobody(p: &Path) {
 
 /// A CA, a server certificate for localhost/127.0.0.1 signed by it, and an
 /// unrelated CA.
+#[path = "tls.rs"]
+mod tls;
+
 fn make_certs(root: &Path) {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(root)
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let mut ext = fs::File::create(root.join("server.ext")).expect("ext");
-    ext.write_all(
-        b"subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-    )
-    .expect("ext");
-    for (key, pem, cn) in [
-        ("ca.key", "ca.pem", "mp2 test CA"),
-        ("other-ca.key", "other-ca.pem", "mp2 unrelated CA"),
-    ] {
-        run(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            key,
-            "-out",
-            pem,
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={cn}"),
-        ]);
-    }
-    run(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "server.ext",
-    ]);
+    tls::certs(root);
 }
