@@ -41,7 +41,7 @@ pub async fn run(cfg: Config, on_ready: impl FnOnce(Ctx)) -> Result<(), String> 
     for name in mp2::config::INTEGRATIONS {
         ctx.health.guard(name, |_| {});
     }
-    let (root, root_done) = Actor::spawn(Some("root".into()), Root, ctx.clone())
+    let (root, root_done) = Actor::spawn(Some("root".into()), Root::daemon(), ctx.clone())
         .await
         .map_err(|e| e.to_string())?;
     let server = tokio::spawn(control_server::serve(listener, ctx.clone()));

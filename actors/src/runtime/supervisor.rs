@@ -115,7 +115,33 @@ pub enum Restart {
     Down,
 }
 
-pub struct Root;
+/// The root supervisor: the children it starts and how it spawns one by
+/// name. The daemon's is [`Root::daemon`]; tests give it a tiny tree.
+pub struct Root {
+    children: Vec<String>,
+    spawn: SpawnFn,
+}
+
+/// Spawns the named child, linked to the supervisor cell.
+pub type SpawnFn = for<'a> fn(
+    &'a str,
+    &'a Ctx,
+    ActorCell,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>,
+>;
+
+impl Root {
+    pub fn daemon() -> Root {
+        Root::new(children(), |name, ctx, sup| {
+            Box::pin(spawn_child(name, ctx, sup))
+        })
+    }
+
+    pub fn new(children: Vec<String>, spawn: SpawnFn) -> Root {
+        Root { children, spawn }
+    }
+}
 
 pub enum RootMsg {
     /// Start (or restart) the named child.
@@ -142,7 +168,7 @@ impl Actor for Root {
         me: ActorRef<RootMsg>,
         ctx: Ctx,
     ) -> Result<RootState, ActorProcessingErr> {
-        for name in children() {
+        for name in self.children.clone() {
             ctx.health.set_part(&name, PartState::Restarting, None);
             let _ = me.cast(RootMsg::Start(name));
         }
@@ -165,7 +191,7 @@ impl Actor for Root {
                 if st.shutting_down || ractor::registry::where_is(name.clone()).is_some() {
                     return Ok(());
                 }
-                match spawn_child(&name, &st.ctx, me.get_cell()).await {
+                match (self.spawn)(&name, &st.ctx, me.get_cell()).await {
                     Ok(()) => {
                         st.ctx.health.set_part(&name, PartState::Running, None);
                         tracing::info!(actor = %name, "Started");

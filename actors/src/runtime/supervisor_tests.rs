@@ -4,12 +4,13 @@
 
 use super::*;
 use crate::runtime::ctx::HealthBoard;
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef};
 use std::sync::Arc;
 use tokio::time::advance;
 
-/// The policy as the daemon builds it, from a config with
-/// `restart_intensity = 3`, `restart_period = "60s"`, `down_retry = "30s"`.
-fn policy() -> (RestartPolicy, tempfile::TempDir) {
+/// A daemon context whose config has `restart_intensity = 3`,
+/// `restart_period = "60s"`, `down_retry = "30s"`.
+fn ctx() -> (Ctx, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let text = mp2::config::DEMO_TOML.replace(
         "fault_injection = true",
@@ -23,6 +24,12 @@ fn policy() -> (RestartPolicy, tempfile::TempDir) {
         health: Arc::new(HealthBoard::default()),
         stopping,
     };
+    (ctx, dir)
+}
+
+/// The policy as the daemon builds it from that config.
+fn policy() -> (RestartPolicy, tempfile::TempDir) {
+    let (ctx, dir) = ctx();
     let p = RestartPolicy::from_ctx(&ctx);
     assert_eq!(
         (p.intensity, p.period, p.down_retry),
@@ -137,4 +144,85 @@ async fn supervisor_forgets_restarts_older_than_the_period() {
         );
         advance(Duration::from_secs(21)).await;
     }
+}
+
+/// When each start of the flaky child happened (paused clock).
+static FLAKY_STARTS: std::sync::Mutex<Vec<Instant>> = std::sync::Mutex::new(Vec::new());
+
+/// A child that fails as soon as it has started, every time.
+struct Flaky;
+
+impl Actor for Flaky {
+    type Msg = ();
+    type State = ();
+    type Arguments = ();
+
+    async fn pre_start(&self, _me: ActorRef<()>, _: ()) -> Result<(), ActorProcessingErr> {
+        FLAKY_STARTS.lock().unwrap().push(Instant::now());
+        Ok(())
+    }
+
+    async fn post_start(&self, _me: ActorRef<()>, _: &mut ()) -> Result<(), ActorProcessingErr> {
+        Err("the server is down".into())
+    }
+}
+
+fn spawn_flaky<'a>(
+    name: &'a str,
+    _ctx: &'a Ctx,
+    sup: ActorCell,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
+    Box::pin(async move {
+        Actor::spawn_linked(Some(name.to_string()), Flaky, (), sup)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// The real root supervisor over a one-child tree, on paused time: the
+/// child fails on every start; its restarts follow the policy through
+/// ractor's supervision events and `send_after`.
+#[tokio::test(start_paused = true)]
+async fn supervisor_tree_restarts_a_failing_child_per_policy() {
+    let (ctx, _dir) = ctx();
+    let p = RestartPolicy::from_ctx(&ctx);
+    // The name is global in ractor's registry: unique among the lib's tests.
+    let root = Root::new(vec!["test.restarted_child".into()], spawn_flaky);
+    let (root, handle) = Actor::spawn(None, root, ctx.clone()).await.unwrap();
+    // Wait (bounded, in virtual time) for six starts: three backoffs, the
+    // down rest, one backoff after it.
+    tokio::time::timeout(Duration::from_secs(300), async {
+        while FLAKY_STARTS.lock().unwrap().len() < 6 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "six starts of the flaky child within 300 s; saw {:?}, board {:?}",
+            FLAKY_STARTS.lock().unwrap(),
+            ctx.health.actors()
+        )
+    });
+    let starts = FLAKY_STARTS.lock().unwrap().clone();
+    let gaps: Vec<Duration> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+    for (k, attempt) in [(0, 0), (1, 1), (2, 2), (4, 0)] {
+        let (lo, hi) = bounds(&p, attempt);
+        assert!(
+            gaps[k] >= lo && gaps[k] <= hi,
+            "gap {k} (backoff {attempt}): {:?} not in {lo:?}..={hi:?}; gaps {gaps:?}",
+            gaps[k]
+        );
+    }
+    // The fourth exit within the period marked it down; it rested
+    // `down_retry` (the polling above can add at most its 1 ms step).
+    assert!(
+        gaps[3] >= p.down_retry && gaps[3] <= p.down_retry + Duration::from_millis(2),
+        "down rest {:?}, want {:?}; gaps {gaps:?}",
+        gaps[3],
+        p.down_retry
+    );
+    root.stop(None);
+    handle.await.unwrap();
 }
