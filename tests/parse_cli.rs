@@ -524,4 +524,21 @@ fn offline_commands_refuse_the_socket_option() {
         help.contains("Examples:") && help.contains("--json"),
         "{help}"
     );
+    // Nor do they offer it: only the commands that talk to the daemon do.
+    for cmd in ["parse", "check-config"] {
+        let h = Command::new(support::mp2ctl())
+            .args([cmd, "--help"])
+            .output()
+            .unwrap();
+        let h = String::from_utf8_lossy(&h.stdout);
+        assert!(
+            !h.contains("--socket"),
+            "{cmd} --help offers --socket:\n{h}"
+        );
+    }
+    let h = Command::new(support::mp2ctl())
+        .args(["status", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&h.stdout).contains("--socket"));
 }

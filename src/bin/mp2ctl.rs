@@ -165,6 +165,10 @@ enum Cmd {
         /// kind, email, schedules, errors.
         #[arg(long)]
         json: bool,
+        /// Shadows the global --socket so that this command's help does not
+        /// offer it; given anyway, it is refused.
+        #[arg(long, hide = true, value_name = "PATH")]
+        socket: Option<PathBuf>,
     },
     /// Validate a configuration file (no daemon needed): errors name the
     /// file, line and key; warnings (keys nothing reads) come apart.
@@ -172,6 +176,9 @@ enum Cmd {
     CheckConfig {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// See `Parse::socket`.
+        #[arg(long, hide = true, value_name = "PATH")]
+        socket: Option<PathBuf>,
     },
     /// Write man pages (man1/) and bash, zsh and fish completions
     /// (completions/SHELL/) into DIR; the package build runs it.
@@ -240,20 +247,24 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let own_socket = match &cli.command {
+        Cmd::Parse { socket, .. } | Cmd::CheckConfig { socket, .. } => socket.is_some(),
+        _ => false,
+    };
     let offline = matches!(cli.command, Cmd::Parse { .. } | Cmd::CheckConfig { .. });
-    if offline && cli.socket.is_some() {
+    if offline && (cli.socket.is_some() || own_socket) {
         // Saying so beats ignoring it: whoever passed it expects a daemon
         // to be asked, and none is.
         eprintln!("mp2ctl: --socket is not used here: parse and check-config work offline, without the daemon");
         return Ok(ExitCode::from(2));
     }
     match &cli.command {
-        Cmd::Parse { files, json } => return parse(&cli, files, *json),
+        Cmd::Parse { files, json, .. } => return parse(&cli, files, *json),
         Cmd::GenerateDocs { dir } => {
             generate_docs(dir)?;
             return Ok(ExitCode::SUCCESS);
         }
-        Cmd::CheckConfig { file } => {
+        Cmd::CheckConfig { file, .. } => {
             return Ok(match Config::load(file) {
                 Ok(cfg) => {
                     // Warnings (keys nothing reads) go apart from the verdict.
