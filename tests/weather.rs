@@ -36,6 +36,42 @@ fn owm_body(stormy: bool) -> String {
     serde_json::json!({"cod": "200", "cnt": list.len(), "list": list}).to_string()
 }
 
+/// A daemon on the demo config with OpenWeatherMap at `server`, polled
+/// every two seconds.
+fn weather_daemon(server: &Server) -> Daemon {
+    let cfg = mp2::config::DEMO_TOML
+        .replace("fault_injection = true", "fault_injection = false")
+        .replace(
+            "[weather]\nprovider = \"none\"",
+            &format!("[weather]\nprovider = \"openweathermap\"\nendpoint = \"{}\"\napi_key_file = \"owm.secret\"\npoll_interval = \"2s\"", server.url()),
+        );
+    let mut d = Daemon::new(&cfg);
+    support::write_secret(&d.path("owm.secret"), "owm-key");
+    d.start();
+    d
+}
+
+/// Delivers a schedule for `n` shooting days from tomorrow on.
+fn deliver_upcoming(d: &Daemon, n: usize) {
+    let tomorrow = (Utc::now() + Dur::days(1)).date_naive();
+    let days = sample_days(11, n, tomorrow, Lang::Pl);
+    let pdf = render(&days, Layout::PlanPl, FontSetup::SimpleWinAnsi);
+    let m = schedule_mail(
+        Client::Gmail,
+        &[Attachment {
+            filename: "plan.pdf".into(),
+            pdf,
+            days: days.clone(),
+        }],
+        5,
+    );
+    d.deliver("future.eml", &m.raw);
+}
+
+fn schedules(d: &Daemon) -> Vec<ScheduleEntry> {
+    serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap()
+}
+
 #[test]
 fn forecasts_checklists_and_one_alert_when_it_gets_worse() {
     let stormy = Arc::new(AtomicBool::new(false));
@@ -52,32 +88,8 @@ fn forecasts_checklists_and_one_alert_when_it_gets_worse() {
             owm_body(s2.load(Ordering::SeqCst)),
         )
     });
-    let cfg = mp2::config::DEMO_TOML
-        .replace("fault_injection = true", "fault_injection = false")
-        .replace(
-            "[weather]\nprovider = \"none\"",
-            &format!("[weather]\nprovider = \"openweathermap\"\nendpoint = \"{}\"\napi_key_file = \"owm.secret\"\npoll_interval = \"2s\"", server.url()),
-        );
-    let mut d = Daemon::new(&cfg);
-    support::write_secret(&d.path("owm.secret"), "owm-key");
-    d.start();
-    let tomorrow = (Utc::now() + Dur::days(1)).date_naive();
-    let days = sample_days(11, 2, tomorrow, Lang::Pl);
-    let pdf = render(&days, Layout::PlanPl, FontSetup::SimpleWinAnsi);
-    let m = schedule_mail(
-        Client::Gmail,
-        &[Attachment {
-            filename: "plan.pdf".into(),
-            pdf,
-            days: days.clone(),
-        }],
-        5,
-    );
-    d.deliver("future.eml", &m.raw);
-
-    let schedules = |d: &Daemon| -> Vec<ScheduleEntry> {
-        serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap()
-    };
+    let d = weather_daemon(&server);
+    deliver_upcoming(&d, 2);
     d.wait_until("forecasts stored", Duration::from_secs(60), |d| {
         let s = schedules(d);
         !s.is_empty() && s.iter().all(|e| e.weather.is_some())
@@ -186,32 +198,9 @@ fn finding5_a_thunderstorm_forecast_alerts_within_three_polls() {
             owm_thunder_body(s2.load(Ordering::SeqCst)),
         )
     });
-    let poll = Duration::from_secs(2);
-    let cfg = mp2::config::DEMO_TOML
-        .replace("fault_injection = true", "fault_injection = false")
-        .replace(
-            "[weather]\nprovider = \"none\"",
-            &format!("[weather]\nprovider = \"openweathermap\"\nendpoint = \"{}\"\napi_key_file = \"owm.secret\"\npoll_interval = \"{}s\"", server.url(), poll.as_secs()),
-        );
-    let mut d = Daemon::new(&cfg);
-    support::write_secret(&d.path("owm.secret"), "owm-key");
-    d.start();
-    let tomorrow = (Utc::now() + Dur::days(1)).date_naive();
-    let days = sample_days(11, 1, tomorrow, Lang::Pl);
-    let pdf = render(&days, Layout::PlanPl, FontSetup::SimpleWinAnsi);
-    let m = schedule_mail(
-        Client::Gmail,
-        &[Attachment {
-            filename: "plan.pdf".into(),
-            pdf,
-            days: days.clone(),
-        }],
-        5,
-    );
-    d.deliver("future.eml", &m.raw);
-    let schedules = |d: &Daemon| -> Vec<ScheduleEntry> {
-        serde_json::from_value(d.call(Command::Schedules).unwrap()).unwrap()
-    };
+    let poll = Duration::from_secs(2); // weather_daemon's poll_interval
+    let d = weather_daemon(&server);
+    deliver_upcoming(&d, 1);
     d.wait_until("a calm forecast stored", Duration::from_secs(60), |d| {
         let s = schedules(d);
         !s.is_empty()
