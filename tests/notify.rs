@@ -444,15 +444,7 @@ fn finding_1_an_sms_cut_off_by_a_kill_is_looked_up_at_twilio_not_sent_twice() {
         std::sync::atomic::Ordering::SeqCst,
     );
     let n = deliver_unrevised(&d);
-    let t = std::time::Instant::now();
-    while d.child.as_mut().unwrap().try_wait().unwrap().is_none() {
-        assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "no SMS was sent\n{}",
-            d.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    d.wait_exited("no SMS was sent", Duration::from_secs(60));
     d.kill9();
     assert_eq!(twilio.taken().len(), 1);
     d.start();
@@ -498,15 +490,7 @@ fn finding_1_an_email_cut_off_by_a_kill_is_sent_again_with_its_message_id_and_co
     d.start();
     std::fs::write(&pid_file, d.child.as_ref().unwrap().id().to_string()).unwrap();
     let n = deliver_unrevised(&d);
-    let t = std::time::Instant::now();
-    while d.child.as_mut().unwrap().try_wait().unwrap().is_none() {
-        assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "no e-mail was sent\n{}",
-            d.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    d.wait_exited("no e-mail was sent", Duration::from_secs(60));
     d.kill9();
     std::fs::remove_file(&pid_file).unwrap();
     let first = smtpd.message_ids();

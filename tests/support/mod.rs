@@ -183,6 +183,21 @@ impl Daemon {
     }
 
     /// SIGKILL, as a power cut would.
+    /// Waits until the daemon process has exited (a fake server killed it
+    /// mid-request); `what` says what did not happen if it never does.
+    pub fn wait_exited(&mut self, what: &str, limit: Duration) {
+        let t = std::time::Instant::now();
+        while self
+            .child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok())
+            .is_some_and(|s| s.is_none())
+        {
+            assert!(t.elapsed() < limit, "{what}\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
