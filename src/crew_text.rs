@@ -1,12 +1,106 @@
-//! Every sentence a crew member reads that is not the sheet's own text, in
-//! Polish and in English: one table per language, chosen by the crew
-//! member's `language`, so a message never mixes the two.
+//! Every word a crew member reads that is not the sheet's own text, in
+//! Polish and in English, chosen by the crew member's `language` so a
+//! message never mixes the two: the labels of the summary, the event and
+//! its alarms ([`Words`], one table per language) and the sentences with
+//! data in them ([`Say`]). Weather warnings and kit live beside their
+//! thresholds in `weather`, in the same two languages.
 //!
 //! The match in [`say`] is exhaustive per language: a new sentence cannot be
 //! added to one language and forgotten in the other.
 
 use crate::config::Language;
 use crate::plan::Stop;
+
+/// The labels of the day summary, the calendar event and its alarms.
+pub struct Words {
+    pub subject_new: &'static str,
+    pub subject_changed: &'static str,
+    pub day: &'static str,
+    pub wake: &'static str,
+    pub leave: &'static str,
+    pub call: &'static str,
+    pub wrap: &'static str,
+    pub base: &'static str,
+    pub location: &'static str,
+    pub scenes: &'static str,
+    pub safety: &'static str,
+    pub changes: &'static str,
+    pub revision: &'static str,
+    /// The SMS's mark for a new version.
+    pub changed: &'static str,
+    pub arrive_base: &'static str,
+    pub arrive_set: &'static str,
+    pub weather: &'static str,
+    pub kit: &'static str,
+    pub contacts: &'static str,
+    pub alarm_tomorrow: &'static str,
+    pub alarm_leave_at: &'static str,
+    pub alarm_leave_now: &'static str,
+    pub alarm_wake_in: &'static str,
+    pub alarm_then_leave_at: &'static str,
+}
+
+const PL: Words = Words {
+    subject_new: "Plan na",
+    subject_changed: "ZMIANA planu na",
+    day: "Dzień zdjęciowy",
+    wake: "Pobudka",
+    leave: "Wyjazd",
+    call: "Zbiórka",
+    wrap: "Koniec",
+    base: "Baza",
+    location: "Lokacja",
+    scenes: "Sceny",
+    safety: "BHP",
+    changes: "Zmiany",
+    revision: "wersja",
+    changed: "ZMIANA",
+    arrive_base: "Przyjazd do bazy",
+    arrive_set: "Przyjazd na plan",
+    weather: "Pogoda",
+    kit: "Zabierz",
+    contacts: "Kontakty",
+    alarm_tomorrow: " (jutro)",
+    alarm_leave_at: "Wyjazd o",
+    alarm_leave_now: "Wyjazd teraz",
+    alarm_wake_in: "Pobudka za 10 min",
+    alarm_then_leave_at: "wyjazd o",
+};
+
+const EN: Words = Words {
+    subject_new: "Schedule for",
+    subject_changed: "CHANGED schedule for",
+    day: "Shoot day",
+    wake: "Wake up",
+    leave: "Leave",
+    call: "Call",
+    wrap: "Wrap",
+    base: "Base",
+    location: "Location",
+    scenes: "Scenes",
+    safety: "Safety",
+    changes: "Changes",
+    revision: "revision",
+    changed: "CHANGED",
+    arrive_base: "Arrive at base",
+    arrive_set: "Arrive on set",
+    weather: "Weather",
+    kit: "Bring",
+    contacts: "Contacts",
+    alarm_tomorrow: " (tomorrow)",
+    alarm_leave_at: "Leave at",
+    alarm_leave_now: "Leave now",
+    alarm_wake_in: "Wake-up in 10 min",
+    alarm_then_leave_at: "leave at",
+};
+
+/// The label table of `l`.
+pub fn words(l: Language) -> &'static Words {
+    match l {
+        Language::Pl => &PL,
+        Language::En => &EN,
+    }
+}
 
 /// One thing mp2 tells a crew member, with its data.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,85 +2,12 @@
 //! version, in Polish (default) or English: the text of every notification.
 
 use crate::config::Language;
+use crate::crew_text::words;
 use crate::model::ShootDay;
 use crate::plan::CrewPlan;
 
 fn hhmm(iso: &str) -> &str {
     iso.get(11..16).unwrap_or(iso)
-}
-
-struct Words {
-    subject_new: &'static str,
-    subject_changed: &'static str,
-    day: &'static str,
-    wake: &'static str,
-    leave: &'static str,
-    call: &'static str,
-    wrap: &'static str,
-    base: &'static str,
-    location: &'static str,
-    scenes: &'static str,
-    safety: &'static str,
-    changes: &'static str,
-    revision: &'static str,
-    /// The SMS's mark for a new version.
-    changed: &'static str,
-    arrive_base: &'static str,
-    arrive_set: &'static str,
-    weather: &'static str,
-    kit: &'static str,
-    contacts: &'static str,
-}
-
-const PL: Words = Words {
-    subject_new: "Plan na",
-    subject_changed: "ZMIANA planu na",
-    day: "Dzień zdjęciowy",
-    wake: "Pobudka",
-    leave: "Wyjazd",
-    call: "Zbiórka",
-    wrap: "Koniec",
-    base: "Baza",
-    location: "Lokacja",
-    scenes: "Sceny",
-    safety: "BHP",
-    changes: "Zmiany",
-    revision: "wersja",
-    changed: "ZMIANA",
-    arrive_base: "Przyjazd do bazy",
-    arrive_set: "Przyjazd na plan",
-    weather: "Pogoda",
-    kit: "Zabierz",
-    contacts: "Kontakty",
-};
-
-const EN: Words = Words {
-    subject_new: "Schedule for",
-    subject_changed: "CHANGED schedule for",
-    day: "Shoot day",
-    wake: "Wake up",
-    leave: "Leave",
-    call: "Call",
-    wrap: "Wrap",
-    base: "Base",
-    location: "Location",
-    scenes: "Scenes",
-    safety: "Safety",
-    changes: "Changes",
-    revision: "revision",
-    changed: "CHANGED",
-    arrive_base: "Arrive at base",
-    arrive_set: "Arrive on set",
-    weather: "Weather",
-    kit: "Bring",
-    contacts: "Contacts",
-};
-
-fn words(l: Language) -> &'static Words {
-    match l {
-        Language::Pl => &PL,
-        Language::En => &EN,
-    }
 }
 
 /// Subject line of the e-mail.
@@ -287,24 +214,15 @@ pub fn alarm_texts(plan: &CrewPlan, lang: Language) -> ([String; 4], [String; 3]
             .map(|d| (d - chrono::Duration::hours(hours)).date_naive() < d.date_naive())
             .unwrap_or(false)
     };
-    let (tomorrow, leave_at, leave_now, wake_in, wake_now, wake_last) = match lang {
-        Language::Pl => (
-            " (jutro)",
-            "Wyjazd o",
-            "Wyjazd teraz",
-            "Pobudka za 10 min",
-            "Pobudka",
-            "wyjazd o",
-        ),
-        Language::En => (
-            " (tomorrow)",
-            "Leave at",
-            "Leave now",
-            "Wake-up in 10 min",
-            "Wake up",
-            "leave at",
-        ),
-    };
+    let w = words(lang);
+    let (tomorrow, leave_at, leave_now, wake_in, wake_now, wake_last) = (
+        w.alarm_tomorrow,
+        w.alarm_leave_at,
+        w.alarm_leave_now,
+        w.alarm_wake_in,
+        w.wake,
+        w.alarm_then_leave_at,
+    );
     let at = |h: i64| {
         format!(
             "{leave_at} {dep}{}",
