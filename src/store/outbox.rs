@@ -146,6 +146,20 @@ impl Store {
         Ok(self.db.open_tree(TREE)?)
     }
 
+    /// Removes every entry for one crew member (`purge --crew`); returns how
+    /// many went.
+    pub fn outbox_remove_crew(&self, crew: &str) -> Result<usize> {
+        let t = self.outbox_tree()?;
+        let mut n = 0;
+        for e in self.outbox()? {
+            if e.crew == crew {
+                t.remove(e.key.as_bytes())?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Puts an entry in the outbox unless one with its key exists; returns
     /// the entry stored under the key. Flushed before return, so the stage
     /// that queued it may move on.

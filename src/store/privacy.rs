@@ -89,42 +89,11 @@ impl Store {
                 out.notifications += 1;
             }
         }
-        out.notifications += self.purge_crew_extra(crew)?;
+        out.notifications += self.outbox_remove_crew(crew)?;
         out.dates.sort();
         out.dates.dedup();
         self.flush()?;
         Ok(out)
-    }
-
-    /// Other trees that name crew members in their keys (the outbox).
-    fn purge_crew_extra(&self, crew: &str) -> Result<usize> {
-        let mut n = 0;
-        for name in ["outbox"] {
-            if !self
-                .db
-                .tree_names()
-                .iter()
-                .any(|t| t.as_ref() == name.as_bytes())
-            {
-                continue;
-            }
-            let t = self.db.open_tree(name)?;
-            let needle = format!(":{crew}:");
-            for kv in t.iter() {
-                let (k, v) = kv?;
-                let key = String::from_utf8_lossy(&k);
-                let names_crew = key.contains(&needle)
-                    || key.starts_with(&format!("{crew}:"))
-                    || serde_json::from_slice::<serde_json::Value>(&v)
-                        .ok()
-                        .is_some_and(|j| j["crew"].as_str() == Some(crew));
-                if names_crew {
-                    t.remove(&k)?;
-                    n += 1;
-                }
-            }
-        }
-        Ok(n)
     }
 }
 
